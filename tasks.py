@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The project's two commands, runnable on a fresh machine with only Python 3.11+.
+
+    python3 tasks.py run    # set up .venv and plan the example case on the embedded default
+    python3 tasks.py test   # set up .venv with the dev tools and run every check and test
+
+Standard library only: this file is what creates the environment everything else runs in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+EXAMPLE = ROOT / "examples" / "pernicious-anaemia.json"
+
+
+def _stamp(extras: str) -> str:
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    digest.update(extras.encode())
+    return digest.hexdigest()
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the project (editable) when pyproject.toml or the extras changed."""
+    stamp_file = VENV / ".b12care-stamp"
+    wanted = _stamp(extras)
+    if stamp_file.exists() and stamp_file.read_text() in {wanted, _stamp("dev")}:
+        return
+    if not (BIN / "python").exists():
+        print("tasks: creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    target = f".[{extras}]" if extras else "."
+    print(f"tasks: installing {target} into .venv", flush=True)
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", target])
+    stamp_file.write_text(wanted)
+
+
+def run(command: list[str]) -> None:
+    """Run one step; stop the whole task with its exit code when it fails."""
+    print("$", " ".join(command), flush=True)
+    completed = subprocess.run(command, cwd=ROOT, check=False)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def task_run() -> None:
+    ensure_venv("")
+    run([str(BIN / "b12care"), "plan", str(EXAMPLE.relative_to(ROOT))])
+
+
+def task_test() -> None:
+    ensure_venv("dev")
+    tool = lambda name: str(BIN / name)  # noqa: E731
+    run([tool("ruff"), "check", "src", "tests", "benchmarks", "tasks.py"])
+    run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])
+    run([tool("mypy")])
+    run([tool("lint-imports")])
+    run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+
+
+TASKS = {"run": task_run, "test": task_test}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
+        print(f"usage: python3 tasks.py {{{'|'.join(TASKS)}}}", file=sys.stderr)
+        sys.exit(2)
+    TASKS[sys.argv[1]]()
