@@ -1,0 +1,1 @@
+"""The pure clinical core: standard library only; time and knowledge are arguments."""

@@ -1,0 +1,185 @@
+"""Lab interpretation: band each result per pack, give the overall B12 status and the next tests.
+
+Reference: nice-ng239 (UK cut-offs and further tests), fda-cyanocobalamin-inj / lab-labcorp / lab-mayo (US),
+nhg-2014 (NL). The cut-offs themselves are pack records, never numbers in this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from b12care.domain.case import Case, LabResult
+from b12care.domain.explain import Reason, reason_from
+from b12care.domain.knowledge import AnalyteUnits, Bands, NextTestDef, Pack, RuleText
+from b12care.domain.quantity import Quantity, format_decimal
+from b12care.domain.units import convert
+from b12care.domain.vocabulary import Status, Test, Verification
+
+__all__ = ["Finding", "Interpretation", "NextTest", "band_value", "interpret_labs", "validate_lab_units"]
+
+Band = Literal["deficient", "indeterminate", "unlikely", "no_threshold"]
+_PRIMARY: tuple[Test, ...] = ("total_b12", "active_b12")
+_FUNCTIONAL: tuple[Test, ...] = ("mma", "homocysteine")
+_STATUS_RULE = "labs.status.combination"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One result, banded (or not) against the pack's cut-offs."""
+
+    test: Test
+    reported: Quantity
+    date: date
+    band: Band
+    counted: bool
+    message: str
+    converted: Quantity | None = None
+    rule_id: str | None = None
+    citations: tuple[str, ...] = ()
+    verification: Verification | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextTest:
+    """A test to consider next, with the rule behind the suggestion."""
+
+    tests: tuple[str, ...]
+    message: str
+    rule_id: str
+    citations: tuple[str, ...]
+    verification: Verification
+
+
+@dataclass(frozen=True, slots=True)
+class Interpretation:
+    """The lab picture before treatment starts."""
+
+    b12_status: Status
+    findings: tuple[Finding, ...]
+    next_tests: tuple[NextTest, ...]
+    reasons: tuple[Reason, ...]
+
+
+def validate_lab_units(labs: tuple[LabResult, ...], pack: Pack) -> None:
+    """Raise InputError naming ``labs[i].unit`` when a unit does not fit its test."""
+    for index, lab in enumerate(labs):
+        units = pack.record(f"units.{lab.test}", AnalyteUnits).values[0][1]
+        group = next((g for g in units.groups if lab.unit in g.factors), None)
+        convert(lab.value, lab.unit, group.canonical if group else lab.unit, units, f"labs[{index}].unit")
+
+
+def band_value(value: Decimal, bands: Bands) -> Band:
+    """Band a value already in ``bands.unit``. Monotone in the value for a fixed direction."""
+    if bands.direction == "low":
+        if value < bands.lower:
+            return "deficient"
+        return "unlikely" if value > bands.upper else "indeterminate"
+    if value > bands.upper:
+        return "deficient"
+    return "unlikely" if value < bands.lower else "indeterminate"
+
+
+def _finding(lab: LabResult, pack: Pack, start: date) -> Finding:
+    reported = Quantity(lab.value, lab.unit)
+    counted = lab.date < start
+    record = pack.find(f"labs.{lab.test}.bands", Bands)
+    if record is None:
+        return Finding(lab.test, reported, lab.date, "no_threshold", counted, "no cut-off in this pack")
+    bands = record.value_on(start)
+    units = pack.record(f"units.{lab.test}", AnalyteUnits).values[0][1]
+    value = convert(lab.value, lab.unit, bands.unit, units)
+    band = band_value(value, bands)
+    verification = record.verification
+    shown = f"{format_decimal(value.quantize(Decimal('0.01')))} {bands.unit}"
+    message = f"{lab.test} {shown}: {band} (cut-offs {bands.lower}-{bands.upper} {bands.unit})"
+    if not bands.boundaries_verified and value in (bands.lower, bands.upper):
+        verification = "unconfirmed"
+        message += "; the value sits on a cut-off whose inclusivity no source confirms"
+    if not counted:
+        message += "; sampled on or after the start of treatment, so not used for diagnosis"
+    return Finding(
+        test=lab.test,
+        reported=reported,
+        date=lab.date,
+        band=band,
+        counted=counted,
+        message=message,
+        converted=Quantity(value, bands.unit),
+        rule_id=record.id,
+        citations=record.citations,
+        verification=verification,
+    )
+
+
+def _latest_counted(findings: list[Finding], tests: tuple[Test, ...]) -> list[Finding]:
+    latest: dict[Test, Finding] = {}
+    for finding in findings:
+        if finding.counted and finding.test in tests and finding.band != "no_threshold":
+            current = latest.get(finding.test)
+            if current is None or finding.date >= current.date:
+                latest[finding.test] = finding
+    return list(latest.values())
+
+
+def _status(primary: list[Finding], functional: list[Finding]) -> Status:
+    markers = primary + functional
+    if not markers:
+        return "not_tested"
+    bands = {f.band for f in markers}
+    if "deficient" in bands:
+        return "deficient"
+    if functional and all(f.band == "unlikely" for f in functional):
+        return "unlikely"
+    return "indeterminate" if "indeterminate" in bands else "unlikely"
+
+
+def _next_tests(case: Case, pack: Pack, status: Status, tested: set[str]) -> list[NextTest]:
+    situations: list[str] = []
+    if case.patient.pregnant:
+        situations.append("pregnancy")
+    if case.cause == "nitrous_oxide":
+        situations.append("nitrous_oxide")
+    if status == "indeterminate":
+        situations.append("indeterminate")
+    found: list[NextTest] = []
+    for situation in situations:
+        record = pack.find(f"labs.next_test.{situation}", NextTestDef)
+        if record is None:
+            continue
+        rule = record.value_on(case.start_date)
+        if tested.isdisjoint(rule.tests):
+            found.append(NextTest(rule.tests, rule.message, record.id, record.citations, record.verification))
+    return found
+
+
+def interpret_labs(case: Case, pack: Pack) -> Interpretation:
+    """Band every result, combine pre-treatment markers into ``b12_status``, suggest next tests.
+
+    Status rule (record labs.status.combination): any deficient marker -> deficient; normal functional
+    markers (MMA, homocysteine) resolve an indeterminate total or active B12 -> unlikely; otherwise the
+    worst remaining band.
+
+    Reference: nice-ng239 (MMA after an indeterminate result; active B12 first in pregnancy; homocysteine
+    or MMA first with nitrous oxide use).
+    """
+    findings = [_finding(lab, pack, case.start_date) for lab in sorted(case.labs, key=lambda x: x.date)]
+    primary = _latest_counted(findings, _PRIMARY)
+    functional = _latest_counted(findings, _FUNCTIONAL)
+    status = _status(primary, functional)
+    tested = {f.test for f in findings if f.counted}
+    next_tests = _next_tests(case, pack, status, tested)
+    reasons: list[Reason] = []
+    for finding in primary + functional:
+        if finding.rule_id is not None:
+            record = pack.record(finding.rule_id, Bands)
+            reason = reason_from(record, f"{finding.test} banded {finding.band}", finding.message)
+            if finding.verification == "unconfirmed":
+                reason = replace(reason, verification="unconfirmed")
+            reasons.append(reason)
+    rule = pack.find(_STATUS_RULE, RuleText)
+    if rule is not None and status != "not_tested":
+        reasons.append(reason_from(rule, f"overall B12 status: {status}", rule.value_on(case.start_date).statement))
+    return Interpretation(status, tuple(findings), tuple(next_tests), tuple(reasons))

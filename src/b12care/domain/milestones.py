@@ -1,0 +1,110 @@
+"""Milestones: the dated lab tests and reviews that show whether the plan works.
+
+Reference: nhs-lothian-refhelp (reticulocytes and FBC), smpc-hydroxocobalamin (potassium, platelets),
+fda-cyanocobalamin-inj (potassium in the first 48 hours; haematocrit and reticulocytes day 5 to 7),
+nice-ng239-summary (review at 3 months, 1 month in pregnancy), local-policy (open-phase review checkpoint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from b12care.domain.calendar import add_interval
+from b12care.domain.case import Case
+from b12care.domain.knowledge import MilestoneDef, Pack, Record
+from b12care.domain.regimen import Selection
+from b12care.domain.schedule import Schedule
+from b12care.domain.vocabulary import Verification
+
+__all__ = ["Milestone", "REVIEW_CHECKPOINT_RULE", "plan_milestones"]
+
+REVIEW_CHECKPOINT_RULE = "monitoring.open_phase.review_every"
+
+_PREDICATES: dict[str, Callable[[Case, Selection], bool]] = {
+    "always": lambda case, sel: True,
+    "anaemic": lambda case, sel: bool(case.anaemic) or "severe_anaemia" in case.conditions,
+    "severe_anaemia": lambda case, sel: "severe_anaemia" in case.conditions,
+    "pernicious_anaemia": lambda case, sel: case.cause == "autoimmune_gastritis",
+    "pregnant_or_breastfeeding": lambda case, sel: case.patient.pregnant or case.patient.breastfeeding,
+    "not_pregnant_or_breastfeeding": lambda case, sel: not (case.patient.pregnant or case.patient.breastfeeding),
+    "loading": lambda case, sel: any(p.kind == "loading" for p in sel.regimen.phases),
+    "maintenance": lambda case, sel: any(p.kind == "maintenance" for p in sel.regimen.phases),
+    "injection": lambda case, sel: sel.regimen.form == "injection",
+    "oral": lambda case, sel: sel.regimen.form == "oral",
+    "treatment": lambda case, sel: case.indication == "treatment",
+}
+MILESTONE_CONDITIONS = frozenset(_PREDICATES)
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A dated check: a lab test, a symptom review or a clinical review."""
+
+    date: date
+    kind: Literal["lab", "symptom_review", "review"]
+    what: str
+    rule_id: str
+    citations: tuple[str, ...]
+    verification: Verification
+    origin: str = "pack"
+    due_by: date | None = None
+
+
+def _applies(definition: MilestoneDef, case: Case, selection: Selection) -> bool:
+    return all(_PREDICATES[name](case, selection) for name in definition.when)
+
+
+def _dated(record: Record[Any], definition: MilestoneDef, anchor: date) -> Milestone:
+    day = add_interval(anchor, definition.offset)
+    due_by = add_interval(anchor, definition.window) if definition.window is not None else None
+    return Milestone(
+        date=day,
+        kind=definition.kind,
+        what=definition.what,
+        rule_id=record.id,
+        citations=record.citations,
+        verification=record.verification,
+        origin=record.origin,
+        due_by=due_by,
+    )
+
+
+def plan_milestones(case: Case, pack: Pack, selection: Selection, schedule: Schedule) -> tuple[Milestone, ...]:
+    """Date every milestone the pack defines that applies to this case and regimen, oldest first."""
+    anchors: dict[str, date | None] = {
+        "start": case.start_date,
+        "loading_end": schedule.loading_end,
+        "maintenance_start": schedule.maintenance_start,
+    }
+    found: list[Milestone] = []
+    deferred: list[tuple[Record[MilestoneDef], MilestoneDef]] = []
+    for record in pack.of_kind(MilestoneDef):
+        definition = record.value_on(case.start_date)
+        if not _applies(definition, case, selection):
+            continue
+        if definition.anchor == "first_review":
+            deferred.append((record, definition))
+            continue
+        anchor = anchors[definition.anchor]
+        if anchor is not None:
+            found.append(_dated(record, definition, anchor))
+    first_review = min((m.date for m in found if m.kind == "symptom_review" and m.date > case.start_date), default=None)
+    for record, definition in deferred:
+        if first_review is not None:
+            found.append(_dated(record, definition, first_review))
+    for phase in schedule.phases:
+        if phase.review_checkpoint is not None:
+            found.append(_checkpoint(pack, phase.wording, phase.review_checkpoint))
+    return tuple(sorted(found, key=lambda m: (m.date, m.kind, m.rule_id)))
+
+
+def _checkpoint(pack: Pack, wording: str, day: date) -> Milestone:
+    record = pack.records[REVIEW_CHECKPOINT_RULE]
+    what = (
+        f"Review the open-ended phase ({wording}): improving still -> continue for another checkpoint; "
+        "no further improvement -> record it and start maintenance"
+    )
+    return Milestone(day, "review", what, record.id, record.citations, record.verification, record.origin)

@@ -1,0 +1,148 @@
+"""Safety warnings: when each applies is decided here; wording, severity and sources are pack data.
+
+Reference: fda-cyanocobalamin-inj (folic acid, Leber's disease, cobalt, potassium, route), mhra-2023-cobalt,
+mhra-2022-metformin, smpc-hydroxocobalamin (potassium, pregnancy), cks-anaemia-b12 (specialist advice),
+nice-ng239 (samples before treatment, testing in pregnancy and nitrous oxide use).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from b12care.domain.case import Case
+from b12care.domain.knowledge import Pack, WarningDef
+from b12care.domain.regimen import Selection
+from b12care.domain.vocabulary import Severity, Verification
+
+__all__ = ["KNOWN_WARNINGS", "REQUIRED_WARNINGS", "SafetyWarning", "Sourced", "evaluate_safety", "provenance_warnings"]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyWarning:
+    """A problem the clinician must see, with the record it comes from."""
+
+    code: str
+    severity: Severity
+    message: str
+    rule_id: str
+    citations: tuple[str, ...]
+    verification: Verification
+    origin: str = "pack"
+
+
+class Sourced(Protocol):
+    """Anything that names the record it rests on."""
+
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def verification(self) -> Verification: ...
+    @property
+    def origin(self) -> str: ...
+
+
+Trigger = Callable[[Case, Selection], str | None]
+_RISK_MEDICINES = ("ppi", "h2_antagonist", "colchicine", "topiramate")
+_B12_TESTS = ("total_b12", "active_b12")
+
+
+def _when(condition: bool, detail: str = "") -> str | None:
+    return detail if condition else None
+
+
+def _sample_after_start(case: Case, selection: Selection) -> str | None:
+    late = [
+        f"{lab.test} on {lab.date.isoformat()}"
+        for lab in case.labs
+        if lab.test in _B12_TESTS and lab.date >= case.start_date
+    ]
+    return ", ".join(late) if late else None
+
+
+_TRIGGERS: dict[str, Trigger] = {
+    "FOLIC_ACID_WITHOUT_B12": lambda c, s: _when("folic_acid" in c.medications),
+    "CYANOCOBALAMIN_LEBER": lambda c, s: _when(
+        "leber_optic_atrophy" in c.conditions and "cyanocobalamin" in (s.regimen.drug, c.formulation)
+    ),
+    "COBALT_SENSITIVITY": lambda c, s: _when("cobalt_sensitivity" in c.conditions),
+    "HYPOKALAEMIA_RISK": lambda c, s: _when("severe_anaemia" in c.conditions),
+    "NEURO_SPECIALIST_ADVICE": lambda c, s: _when(
+        c.neurological_symptoms or bool(c.conditions & {"leber_optic_atrophy", "tobacco_amblyopia"})
+    ),
+    "IM_BLEEDING_RISK": lambda c, s: _when(
+        s.route == "IM" and bool({"bleeding_disorder"} & c.conditions or {"anticoagulant"} & c.medications)
+    ),
+    "SAMPLE_AFTER_TREATMENT_START": _sample_after_start,
+    "NITROUS_OXIDE_TESTING": lambda c, s: _when(c.cause == "nitrous_oxide"),
+    "PREGNANCY": lambda c, s: _when(c.patient.pregnant),
+    "METFORMIN_B12_MONITORING": lambda c, s: _when("metformin" in c.medications),
+    "RISK_MEDICATION": lambda c, s: _when(
+        bool(c.medications.intersection(_RISK_MEDICINES)),
+        ", ".join(sorted(c.medications.intersection(_RISK_MEDICINES))),
+    ),
+    "IV_ROUTE_NOT_RECOMMENDED": lambda c, s: _when(c.route_preference == "IV"),
+    "ROUTE_NOT_AVAILABLE": lambda c, s: _when(
+        c.route_preference not in (None, "IV") and c.route_preference != s.route, str(c.route_preference)
+    ),
+    "FORMULATION_NOT_AVAILABLE": lambda c, s: _when(
+        c.formulation is not None and c.formulation != s.regimen.drug, str(c.formulation)
+    ),
+    "PACK_HAS_NO_REGIMEN_FOR_SITUATION": lambda c, s: _when(bool(s.fallbacks), ", ".join(s.fallbacks)),
+    "VEGAN_MAY_NEED_LIFELONG": lambda c, s: _when(c.cause == "dietary" and c.patient.diet == "vegan"),
+    "NO_EXTRA_BENEFIT_FROM_HIGHER_DOSES": lambda c, s: _when(s.situation in ("neurological", "ocular")),
+    "CAUSE_MAY_RESOLVE": lambda c, s: _when(c.cause in ("medication", "nitrous_oxide", "dietary")),
+}
+
+REQUIRED_WARNINGS = (
+    "FOLIC_ACID_WITHOUT_B12",
+    "CYANOCOBALAMIN_LEBER",
+    "COBALT_SENSITIVITY",
+    "HYPOKALAEMIA_RISK",
+    "NEURO_SPECIALIST_ADVICE",
+    "IM_BLEEDING_RISK",
+    "SAMPLE_AFTER_TREATMENT_START",
+    "NITROUS_OXIDE_TESTING",
+    "PREGNANCY",
+    "UNCONFIRMED_SOURCE",
+    "LOCAL_OVERLAY_APPLIED",
+)
+KNOWN_WARNINGS = frozenset(_TRIGGERS) | frozenset(REQUIRED_WARNINGS)
+
+
+def _warning(pack: Pack, code: str, detail: str, case: Case) -> SafetyWarning | None:
+    record = pack.find(f"safety.{code}", WarningDef)
+    if record is None:
+        return None
+    definition = record.value_on(case.start_date)
+    message = definition.message.replace("{detail}", detail).strip()
+    return SafetyWarning(
+        code, definition.severity, message, record.id, record.citations, record.verification, record.origin
+    )
+
+
+def evaluate_safety(case: Case, pack: Pack, selection: Selection) -> list[SafetyWarning]:
+    """Every warning whose trigger holds and whose wording the pack defines, in trigger order."""
+    found: list[SafetyWarning] = []
+    for code, trigger in _TRIGGERS.items():
+        detail = trigger(case, selection)
+        if detail is not None:
+            warning = _warning(pack, code, detail, case)
+            if warning is not None:
+                found.append(warning)
+    return found
+
+
+def provenance_warnings(case: Case, pack: Pack, used: Iterable[Sourced]) -> list[SafetyWarning]:
+    """UNCONFIRMED_SOURCE and LOCAL_OVERLAY_APPLIED, naming the rule ids behind them."""
+    items = list(used)
+    unconfirmed = sorted({item.rule_id for item in items if item.verification == "unconfirmed"})
+    overlay = sorted({item.rule_id for item in items if item.origin != "pack"})
+    found: list[SafetyWarning] = []
+    for code, ids in (("UNCONFIRMED_SOURCE", unconfirmed), ("LOCAL_OVERLAY_APPLIED", overlay)):
+        if ids:
+            warning = _warning(pack, code, ", ".join(ids), case)
+            if warning is not None:
+                found.append(warning)
+    return found
