@@ -80,6 +80,7 @@ def plan_milestones(case: Case, pack: Pack, selection: Selection, schedule: Sche
         "maintenance_start": schedule.maintenance_start,
     }
     found: list[Milestone] = []
+    start_reviews: list[date] = []
     deferred: list[tuple[Record[MilestoneDef], MilestoneDef]] = []
     for record in pack.of_kind(MilestoneDef):
         definition = record.value_on(case.start_date)
@@ -91,7 +92,9 @@ def plan_milestones(case: Case, pack: Pack, selection: Selection, schedule: Sche
         anchor = anchors[definition.anchor]
         if anchor is not None:
             found.append(_dated(record, definition, anchor))
-    first_review = min((m.date for m in found if m.kind == "symptom_review" and m.date > case.start_date), default=None)
+            if definition.anchor == "start" and definition.kind == "symptom_review":
+                start_reviews.append(found[-1].date)
+    first_review = min(start_reviews, default=None)
     for record, definition in deferred:
         if first_review is not None:
             found.append(_dated(record, definition, first_review))

@@ -13,7 +13,7 @@ from b12care.domain.calendar import Interval
 from b12care.domain.case import Case, age_on
 from b12care.domain.errors import InputError
 from b12care.domain.explain import Reason, reason_from
-from b12care.domain.knowledge import Codes, OverlayInfo, Pack, Record, RegimenDef, WeeklyPattern
+from b12care.domain.knowledge import Citation, Codes, OverlayInfo, Pack, Record, RegimenDef, WeeklyPattern
 from b12care.domain.quantity import Quantity
 from b12care.domain.labs import Interpretation, interpret_labs, validate_lab_units
 from b12care.domain.milestones import REVIEW_CHECKPOINT_RULE, Milestone, plan_milestones
@@ -51,6 +51,16 @@ class Plan:
     milestones: tuple[Milestone, ...]
     warnings: tuple[SafetyWarning, ...]
     rationale: tuple[Reason, ...]
+    citations: tuple[Citation, ...]
+
+
+def _used_citations(pack: Pack, items: list[Reason | Milestone | SafetyWarning]) -> tuple[Citation, ...]:
+    ids: set[str] = set()
+    for item in items:
+        ids.update(item.citations)
+        if isinstance(item, Reason):
+            ids.update(c for conflict in item.conflicts for c in conflict.citations)
+    return tuple(pack.citations[cid] for cid in sorted(ids) if cid in pack.citations)
 
 
 def _check_scope(case: Case, pack: Pack) -> None:
@@ -201,4 +211,5 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
         milestones=milestones,
         warnings=tuple(warnings),
         rationale=tuple(rationale),
+        citations=_used_citations(pack, [*rationale, *milestones, *warnings]),
     )

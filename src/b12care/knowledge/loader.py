@@ -69,6 +69,7 @@ __all__ = [
     "load_overlay",
     "load_pack",
     "pack_directory",
+    "rehash",
 ]
 
 DEFAULT_PACK = "uk-nice-2024"
@@ -358,3 +359,15 @@ def list_packs() -> list[PackSummary]:
             PackSummary(pack.id, pack.version, pack.title, pack.jurisdiction, manifest.default, dict(sorted(grades.items())))
         )
     return summaries
+
+
+def rehash(directory: Path) -> str:
+    """Rewrite the manifest's content_hash for the files it lists (for pack authors); return the hash."""
+    manifest_path = directory / "manifest.yaml"
+    manifest = _validated(ManifestFile, _read_yaml(manifest_path), f"{directory.name} manifest")
+    digest = compute_hash(directory, manifest.files)
+    text = manifest_path.read_text(encoding="utf-8")
+    lines = [f"content_hash: {digest}" if line.startswith("content_hash:") else line for line in text.splitlines()]
+    manifest_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    load_pack.cache_clear()
+    return digest

@@ -1,0 +1,1 @@
+"""The ``b12care`` command (Typer + Rich, Console injected for tests)."""

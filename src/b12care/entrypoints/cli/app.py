@@ -1,0 +1,132 @@
+"""The ``b12care`` command line: ``plan``, ``packs``, ``explain``.
+
+Bad input exits 2 with one line naming the field (``error: labs[0].unit: ...``), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from b12care.domain.errors import B12CareError, InputError
+from b12care.entrypoints.cli.render import render_explanations, render_packs, render_plan
+from b12care.knowledge import list_packs
+from b12care.service.case_file import parse_case_json
+from b12care.service.plan_json import plan_to_dict
+from b12care.service.planning import explain_rule, plan_case
+
+__all__ = ["create_app", "main"]
+
+EXIT_INPUT = 2
+EXIT_KNOWLEDGE = 3
+
+
+class OutputFormat(StrEnum):
+    """How ``plan`` prints."""
+
+    text = "text"
+    json = "json"
+
+
+@contextmanager
+def _clean_errors(err: Console) -> Iterator[None]:
+    """Turn every deliberate error into one line on stderr and a non-zero exit."""
+    try:
+        yield
+    except InputError as error:
+        err.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    except B12CareError as error:
+        err.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_KNOWLEDGE) from None
+
+
+def _read_case(source: str) -> str:
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source)
+    if not path.is_file():
+        raise InputError("CASE", f"no case file at {source}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("CASE", f"cannot read {source}: {error}") from None
+
+
+def create_app(
+    out: Callable[[], Console] | Console | None = None, err: Callable[[], Console] | Console | None = None
+) -> typer.Typer:
+    """Build the Typer app; tests inject Consoles that write to a buffer."""
+
+    def console(which: Callable[[], Console] | Console | None, stderr: bool) -> Console:
+        if isinstance(which, Console):
+            return which
+        return which() if which is not None else Console(stderr=stderr)
+
+    app = typer.Typer(
+        name="b12care",
+        help="Vitamin B12 therapy plans from published guidance: explained, cited, dated. "
+        "Decision support only: the prescriber decides.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.command()
+    def plan(
+        case: Annotated[str, typer.Argument(metavar="CASE.json|-", help="Case file, or - for standard input.")],
+        output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
+            OutputFormat.text
+        ),
+        pack: Annotated[str | None, typer.Option(help="Knowledge pack id (default: the case's, else uk-nice-2024).")] = None,
+        overlay: Annotated[Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")] = None,
+        maintenance_interval: Annotated[
+            str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range, e.g. 2m.")
+        ] = None,
+    ) -> None:
+        """Build a dated, explained plan for one case."""
+        stdout, stderr = console(out, False), console(err, True)
+        with _clean_errors(stderr):
+            result = plan_case(
+                parse_case_json(_read_case(case)),
+                pack_id=pack,
+                overlay=overlay,
+                maintenance_interval=maintenance_interval,
+            )
+            if output is OutputFormat.json:
+                stdout.print_json(json.dumps(plan_to_dict(result)))
+            else:
+                render_plan(result, stdout)
+
+    @app.command()
+    def packs() -> None:
+        """List knowledge packs, versions and records per verification grade."""
+        stdout, stderr = console(out, False), console(err, True)
+        with _clean_errors(stderr):
+            render_packs(list_packs(), stdout)
+
+    @app.command()
+    def explain(
+        rule_id: Annotated[str, typer.Argument(help="A record id, e.g. labs.total_b12.bands.")],
+        pack: Annotated[str | None, typer.Option(help="Only this pack.")] = None,
+        overlay: Annotated[Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")] = None,
+    ) -> None:
+        """Show a rule or record, its values by effective date, and its sources."""
+        stdout, stderr = console(out, False), console(err, True)
+        with _clean_errors(stderr):
+            render_explanations(explain_rule(rule_id, pack, overlay), stdout)
+
+    return app
+
+
+def main() -> None:
+    """Console-script entry point."""
+    create_app()()

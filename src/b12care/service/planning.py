@@ -1,0 +1,54 @@
+"""Use cases of the clinical engine: plan a case, list packs, explain a rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from b12care.domain.calendar import parse_interval
+from b12care.domain.case import Case
+from b12care.domain.errors import UnknownRuleError
+from b12care.domain.knowledge import Pack, Record
+from b12care.domain.plan import Plan, PlanOptions, build_plan
+from b12care.knowledge import DEFAULT_PACK, apply_overlay, list_packs, load_overlay, load_pack
+
+__all__ = ["Explanation", "choose_pack", "explain_rule", "plan_case"]
+
+
+def choose_pack(case_pack: str | None, pack_id: str | None = None, overlay: Path | None = None) -> Pack:
+    """The pack to use: the command's ``pack_id``, else the case's, else the default; with the overlay applied."""
+    pack = load_pack(pack_id or case_pack or DEFAULT_PACK)
+    if overlay is not None:
+        pack = apply_overlay(pack, load_overlay(overlay))
+    return pack
+
+
+def plan_case(
+    case: Case,
+    *,
+    pack_id: str | None = None,
+    overlay: Path | None = None,
+    maintenance_interval: str | None = None,
+) -> Plan:
+    """Build the plan for ``case``; ``maintenance_interval`` is ``N{d,w,m}`` inside the pack's range."""
+    pack = choose_pack(case.pack, pack_id, overlay)
+    chosen = parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
+    return build_plan(case, pack, PlanOptions(maintenance_interval=chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A record as one pack defines it, with that pack's citations for it."""
+
+    pack: Pack
+    record: Record[Any]
+
+
+def explain_rule(rule_id: str, pack_id: str | None = None, overlay: Path | None = None) -> list[Explanation]:
+    """Every pack's definition of ``rule_id`` (or just ``pack_id``'s); raise UnknownRuleError if none."""
+    packs = [choose_pack(None, pack_id, overlay)] if pack_id or overlay else [load_pack(p.id) for p in list_packs()]
+    found = [Explanation(pack, pack.records[rule_id]) for pack in packs if rule_id in pack.records]
+    if not found:
+        raise UnknownRuleError(rule_id)
+    return found
