@@ -136,7 +136,7 @@ def _status(primary: list[Finding], functional: list[Finding]) -> Status:
     return "indeterminate" if "indeterminate" in bands else "unlikely"
 
 
-def _next_tests(case: Case, pack: Pack, status: Status, tested: set[str]) -> list[NextTest]:
+def _next_tests(case: Case, pack: Pack, status: Status, tested: set[Test]) -> list[NextTest]:
     situations: list[str] = []
     if case.patient.pregnant:
         situations.append("pregnancy")
@@ -150,7 +150,7 @@ def _next_tests(case: Case, pack: Pack, status: Status, tested: set[str]) -> lis
         if record is None:
             continue
         rule = record.value_on(case.start_date)
-        if tested.isdisjoint(rule.tests):
+        if not any(test in tested for test in rule.tests):
             found.append(NextTest(rule.tests, rule.message, record.id, record.citations, record.verification))
     return found
 
@@ -181,5 +181,7 @@ def interpret_labs(case: Case, pack: Pack) -> Interpretation:
             reasons.append(reason)
     rule = pack.find(_STATUS_RULE, RuleText)
     if rule is not None and status != "not_tested":
-        reasons.append(reason_from(rule, f"overall B12 status: {status}", rule.value_on(case.start_date).statement))
+        reasons.append(
+            reason_from(rule, f"overall B12 status: {status}", rule.value_on(case.start_date).statement)
+        )
     return Interpretation(status, tuple(findings), tuple(next_tests), tuple(reasons))

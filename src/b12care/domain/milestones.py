@@ -7,9 +7,9 @@ nice-ng239-summary (review at 3 months, 1 month in pregnancy), local-policy (ope
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal
 
 from b12care.domain.calendar import add_interval
@@ -19,7 +19,7 @@ from b12care.domain.regimen import Selection
 from b12care.domain.schedule import Schedule
 from b12care.domain.vocabulary import Verification
 
-__all__ = ["Milestone", "REVIEW_CHECKPOINT_RULE", "plan_milestones"]
+__all__ = ["REVIEW_CHECKPOINT_RULE", "Milestone", "plan_milestones"]
 
 REVIEW_CHECKPOINT_RULE = "monitoring.open_phase.review_every"
 
@@ -29,7 +29,9 @@ _PREDICATES: dict[str, Callable[[Case, Selection], bool]] = {
     "severe_anaemia": lambda case, sel: "severe_anaemia" in case.conditions,
     "pernicious_anaemia": lambda case, sel: case.cause == "autoimmune_gastritis",
     "pregnant_or_breastfeeding": lambda case, sel: case.patient.pregnant or case.patient.breastfeeding,
-    "not_pregnant_or_breastfeeding": lambda case, sel: not (case.patient.pregnant or case.patient.breastfeeding),
+    "not_pregnant_or_breastfeeding": lambda case, sel: (
+        not (case.patient.pregnant or case.patient.breastfeeding)
+    ),
     "loading": lambda case, sel: any(p.kind == "loading" for p in sel.regimen.phases),
     "maintenance": lambda case, sel: any(p.kind == "maintenance" for p in sel.regimen.phases),
     "injection": lambda case, sel: sel.regimen.form == "injection",
@@ -43,21 +45,21 @@ MILESTONE_CONDITIONS = frozenset(_PREDICATES)
 class Milestone:
     """A dated check: a lab test, a symptom review or a clinical review."""
 
-    date: date
+    date: dt.date
     kind: Literal["lab", "symptom_review", "review"]
     what: str
     rule_id: str
     citations: tuple[str, ...]
     verification: Verification
     origin: str = "pack"
-    due_by: date | None = None
+    due_by: dt.date | None = None
 
 
 def _applies(definition: MilestoneDef, case: Case, selection: Selection) -> bool:
     return all(_PREDICATES[name](case, selection) for name in definition.when)
 
 
-def _dated(record: Record[Any], definition: MilestoneDef, anchor: date) -> Milestone:
+def _dated(record: Record[Any], definition: MilestoneDef, anchor: dt.date) -> Milestone:
     day = add_interval(anchor, definition.offset)
     due_by = add_interval(anchor, definition.window) if definition.window is not None else None
     return Milestone(
@@ -72,15 +74,17 @@ def _dated(record: Record[Any], definition: MilestoneDef, anchor: date) -> Miles
     )
 
 
-def plan_milestones(case: Case, pack: Pack, selection: Selection, schedule: Schedule) -> tuple[Milestone, ...]:
+def plan_milestones(
+    case: Case, pack: Pack, selection: Selection, schedule: Schedule
+) -> tuple[Milestone, ...]:
     """Date every milestone the pack defines that applies to this case and regimen, oldest first."""
-    anchors: dict[str, date | None] = {
+    anchors: dict[str, dt.date | None] = {
         "start": case.start_date,
         "loading_end": schedule.loading_end,
         "maintenance_start": schedule.maintenance_start,
     }
     found: list[Milestone] = []
-    start_reviews: list[date] = []
+    start_reviews: list[dt.date] = []
     deferred: list[tuple[Record[MilestoneDef], MilestoneDef]] = []
     for record in pack.of_kind(MilestoneDef):
         definition = record.value_on(case.start_date)
@@ -104,7 +108,7 @@ def plan_milestones(case: Case, pack: Pack, selection: Selection, schedule: Sche
     return tuple(sorted(found, key=lambda m: (m.date, m.kind, m.rule_id)))
 
 
-def _checkpoint(pack: Pack, wording: str, day: date) -> Milestone:
+def _checkpoint(pack: Pack, wording: str, day: dt.date) -> Milestone:
     record = pack.records[REVIEW_CHECKPOINT_RULE]
     what = (
         f"Review the open-ended phase ({wording}): improving still -> continue for another checkpoint; "

@@ -14,9 +14,9 @@ from b12care.domain.case import Case, age_on
 from b12care.domain.errors import InputError
 from b12care.domain.explain import Reason, reason_from
 from b12care.domain.knowledge import Citation, Codes, OverlayInfo, Pack, Record, RegimenDef, WeeklyPattern
-from b12care.domain.quantity import Quantity
 from b12care.domain.labs import Interpretation, interpret_labs, validate_lab_units
 from b12care.domain.milestones import REVIEW_CHECKPOINT_RULE, Milestone, plan_milestones
+from b12care.domain.quantity import Quantity
 from b12care.domain.regimen import Selection, select_regimen
 from b12care.domain.safety import SafetyWarning, evaluate_safety, provenance_warnings
 from b12care.domain.schedule import PlannedPhase, Schedule, build_schedule
@@ -95,6 +95,7 @@ def _describe(phase: PlannedPhase) -> str:
 def _phase_reasons(
     pack: Pack,
     case: Case,
+    *,
     selection: Selection,
     schedule: Schedule,
     options: PlanOptions,
@@ -110,8 +111,11 @@ def _phase_reasons(
             pattern = pattern_records[planned.times_per_week]
             offsets = ", ".join(str(o) for o in pattern.value_on(day).day_offsets)
             reasons.append(
-                reason_from(pattern, f"'{planned.times_per_week} times a week' dated on days {offsets} of each week",
-                            pattern.description)
+                reason_from(
+                    pattern,
+                    f"'{planned.times_per_week} times a week' dated on days {offsets} of each week",
+                    pattern.description,
+                )
             )
         if planned.review_checkpoint is not None:
             checkpoint = pack.record(REVIEW_CHECKPOINT_RULE, Interval)
@@ -192,7 +196,9 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
     rationale = [
         *interpretation.reasons,
         *selection.reasons,
-        *_phase_reasons(pack, case, selection, schedule, options, lifelong),
+        *_phase_reasons(
+            pack, case, selection=selection, schedule=schedule, options=options, lifelong=lifelong
+        ),
         *_milestone_reasons(milestones),
     ]
     warnings = evaluate_safety(case, pack, selection)

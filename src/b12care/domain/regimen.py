@@ -81,7 +81,9 @@ def _explicit(case: Case, pack: Pack) -> Record[RegimenDef]:
     record = pack.records.get(case.regimen or "")
     if record is None or not isinstance(record.values[0][1], RegimenDef):
         known = ", ".join(r.id for r in pack.of_kind(RegimenDef))
-        raise InputError("regimen", f"{case.regimen!r} is not a regimen of pack {pack.id} (choose one of {known})")
+        raise InputError(
+            "regimen", f"{case.regimen!r} is not a regimen of pack {pack.id} (choose one of {known})"
+        )
     return pack.record(record.id, RegimenDef)
 
 
@@ -128,6 +130,7 @@ def select_regimen(case: Case, pack: Pack) -> Selection:
     alternatives = tuple(
         r
         for r in pack.of_kind(RegimenDef)
-        if r.id != chosen.id and (situation in r.value_on(day).alternative_for or situation in r.value_on(day).use_for)
+        if r.id != chosen.id
+        and (situation in r.value_on(day).alternative_for or situation in r.value_on(day).use_for)
     )
     return Selection(chosen, regimen, route, situation, tuple(reasons), alternatives, tuple(fallbacks))

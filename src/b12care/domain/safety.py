@@ -16,7 +16,14 @@ from b12care.domain.knowledge import Pack, WarningDef
 from b12care.domain.regimen import Selection
 from b12care.domain.vocabulary import Severity, Verification
 
-__all__ = ["KNOWN_WARNINGS", "REQUIRED_WARNINGS", "SafetyWarning", "Sourced", "evaluate_safety", "provenance_warnings"]
+__all__ = [
+    "KNOWN_WARNINGS",
+    "REQUIRED_WARNINGS",
+    "SafetyWarning",
+    "Sourced",
+    "evaluate_safety",
+    "provenance_warnings",
+]
 
 
 @dataclass(frozen=True, slots=True)

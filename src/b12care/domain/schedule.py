@@ -95,6 +95,46 @@ def _end_of(phase: PhaseDef, lifelong: bool) -> PhaseEnd:
     return phase.until
 
 
+def _maintenance_interval(phase: PhaseDef, chosen: Interval | None) -> Interval | None:
+    if phase.kind != "maintenance" or chosen is None:
+        return phase.interval
+    allowed = phase.interval_range or ((phase.interval, phase.interval) if phase.interval else None)
+    if allowed is None or not within_range(chosen, allowed):
+        shown = f"{allowed[0]} to {allowed[1]}" if allowed else "none"
+        raise InputError(
+            "maintenance_interval", f"{chosen} is outside the pack's range for this regimen ({shown})"
+        )
+    return chosen
+
+
+def _stop_date(phase: PhaseDef, first: date, end: PhaseEnd, review_every: Interval) -> date | None:
+    if end == "on_no_further_improvement":
+        return add_interval(first, review_every)
+    if phase.duration is not None:
+        return add_interval(first, phase.duration)
+    if phase.kind == "maintenance":
+        return add_interval(first, _MAINTENANCE_HORIZON)
+    return None
+
+
+def _phase_dates(
+    phase: PhaseDef,
+    first: date,
+    interval: Interval | None,
+    stop: date | None,
+    patterns: dict[int, WeeklyPattern],
+) -> list[date]:
+    count = phase.count if phase.count is not None else (1 if phase.kind == "oral" else None)
+    if phase.times_per_week is not None:
+        pattern = patterns.get(phase.times_per_week)
+        if pattern is None:
+            raise KnowledgeError(f"pack has no weekly pattern for {phase.times_per_week} times a week")
+        return _weekly_dates(first, pattern, stop, count)
+    if interval is None:
+        raise KnowledgeError("a phase needs an interval or a weekly pattern")
+    return _interval_dates(first, interval, stop, count)
+
+
 def build_schedule(
     regimen: RegimenDef,
     start: date,
@@ -110,57 +150,27 @@ def build_schedule(
     Raises InputError when ``maintenance_interval`` is outside the pack's range or the regimen has no
     maintenance phase; KnowledgeError when the pack lacks the weekly pattern a phase needs.
 
-    Reference: bnf-hydroxocobalamin (phases), local-policy (review checkpoint of open-ended phases).
+    Reference: bnf-hydroxocobalamin (phases), b12care-local-policy (review checkpoint of open-ended phases).
     """
+    if maintenance_interval is not None and all(p.kind != "maintenance" for p in regimen.phases):
+        raise InputError("maintenance_interval", "the selected regimen has no maintenance phase")
     phases: list[PlannedPhase] = []
     last: date | None = None
     previous_end: date | None = None
     provisional = False
     loading_end: date | None = None
     maintenance_start: date | None = None
-    has_maintenance = any(p.kind == "maintenance" for p in regimen.phases)
-    if maintenance_interval is not None and not has_maintenance:
-        raise InputError("maintenance_interval", "the selected regimen has no maintenance phase")
     for phase in regimen.phases:
-        interval = phase.interval
-        if phase.kind == "maintenance" and maintenance_interval is not None:
-            allowed = phase.interval_range or ((interval, interval) if interval else None)
-            if allowed is None or not within_range(maintenance_interval, allowed):
-                shown = f"{allowed[0]} to {allowed[1]}" if allowed else "none"
-                raise InputError(
-                    "maintenance_interval",
-                    f"{maintenance_interval} is outside the pack's range for this regimen ({shown})",
-                )
-            interval = maintenance_interval
-        pattern = None
-        if phase.times_per_week is not None:
-            pattern = patterns.get(phase.times_per_week)
-            if pattern is None:
-                raise KnowledgeError(f"pack has no weekly pattern for {phase.times_per_week} times a week")
+        interval = _maintenance_interval(phase, maintenance_interval)
         if last is None:
             first = start
-        elif interval is not None:
+        elif interval is not None and phase.times_per_week is None:
             first = add_interval(last, interval)
         else:
             first = (previous_end or last) + timedelta(days=1)
         end = _end_of(phase, lifelong)
-        checkpoint: date | None = None
-        if end == "on_no_further_improvement":
-            checkpoint = add_interval(first, review_every)
-            stop: date | None = checkpoint
-        elif phase.duration is not None:
-            stop = add_interval(first, phase.duration)
-        elif phase.kind == "maintenance":
-            stop = add_interval(first, _MAINTENANCE_HORIZON)
-        else:
-            stop = None
-        count = phase.count if phase.count is not None else (1 if phase.kind == "oral" else None)
-        if pattern is not None:
-            dates = _weekly_dates(first, pattern, stop, count)
-        elif interval is not None:
-            dates = _interval_dates(first, interval, stop, count)
-        else:
-            raise KnowledgeError("a phase needs an interval or a weekly pattern")
+        dates = _phase_dates(phase, first, interval, _stop_date(phase, first, end, review_every), patterns)
+        checkpoint = add_interval(first, review_every) if end == "on_no_further_improvement" else None
         dose = phase.dose or regimen.dose
         phases.append(
             PlannedPhase(
@@ -182,6 +192,5 @@ def build_schedule(
             maintenance_start = dates[0]
         last = dates[-1] if dates else first
         previous_end = add_interval(first, phase.duration) - timedelta(days=1) if phase.duration else last
-        if end == "on_no_further_improvement":
-            provisional = True
+        provisional = provisional or end == "on_no_further_improvement"
     return Schedule(tuple(phases), loading_end, maintenance_start)

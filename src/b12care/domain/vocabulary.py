@@ -38,7 +38,9 @@ Indication = Literal["treatment", "prophylaxis"]
 Condition = Literal[
     "leber_optic_atrophy", "tobacco_amblyopia", "bleeding_disorder", "cobalt_sensitivity", "severe_anaemia"
 ]
-Medication = Literal["folic_acid", "metformin", "ppi", "h2_antagonist", "colchicine", "topiramate", "anticoagulant"]
+Medication = Literal[
+    "folic_acid", "metformin", "ppi", "h2_antagonist", "colchicine", "topiramate", "anticoagulant"
+]
 Test = Literal[
     "total_b12",
     "active_b12",

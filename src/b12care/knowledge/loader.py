@@ -76,10 +76,8 @@ DEFAULT_PACK = "uk-nice-2024"
 M = TypeVar("M", bound=BaseModel)
 PACKS_ROOT = Path(__file__).parent / "packs"
 
-try:  # the C loader is several times faster; fall back where libyaml is absent
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the wheel
-    _Loader = yaml.SafeLoader
+# The C loader is several times faster; fall back where libyaml is absent.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +94,7 @@ class PackSummary:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_bytes(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(path.read_bytes(), Loader=_Loader)
     except OSError as error:
         raise KnowledgeError(f"cannot read {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
@@ -127,7 +125,9 @@ def pack_directory(pack_id: str, version: str | None = None) -> Path:
     if not base.is_dir() or pack_id.startswith((".", "_")):
         known = ", ".join(p.id for p in list_packs())
         raise InputError("pack", f"unknown pack {pack_id!r} (available: {known})")
-    versions = sorted((p for p in base.iterdir() if (p / "manifest.yaml").exists()), key=lambda p: _version_key(p.name))
+    versions = sorted(
+        (p for p in base.iterdir() if (p / "manifest.yaml").exists()), key=lambda p: _version_key(p.name)
+    )
     if version is not None:
         versions = [p for p in versions if p.name == version]
     if not versions:
@@ -197,8 +197,14 @@ def _value(record: RecordFile, raw: Any, scalars: dict[str, Decimal], where: str
         case BandsModel():
             if parsed.lower > parsed.upper:
                 raise KnowledgeError(f"{where}: lower cut-off is above the upper one")
-            return Bands(analyte, record.unit or "", parsed.direction, parsed.lower, parsed.upper,
-                         parsed.boundaries_verified)
+            return Bands(
+                analyte,
+                record.unit or "",
+                parsed.direction,
+                parsed.lower,
+                parsed.upper,
+                parsed.boundaries_verified,
+            )
         case RegimenModel():
             return RegimenDef(
                 drug=parsed.drug,
@@ -228,9 +234,11 @@ def _value(record: RecordFile, raw: Any, scalars: dict[str, Decimal], where: str
         case NextTestModel():
             return NextTestDef(record.id.rsplit(".", 1)[1], tuple(parsed.tests), parsed.message)
         case WeeklyPatternModel():
-            if len(parsed.day_offsets) != parsed.times_per_week or sorted(set(parsed.day_offsets)) != list(
-                parsed.day_offsets
-            ) or not all(0 <= d <= 6 for d in parsed.day_offsets):
+            if (
+                len(parsed.day_offsets) != parsed.times_per_week
+                or sorted(set(parsed.day_offsets)) != list(parsed.day_offsets)
+                or not all(0 <= d <= 6 for d in parsed.day_offsets)
+            ):
                 raise KnowledgeError(f"{where}: day_offsets must be {parsed.times_per_week} rising days 0-6")
             return WeeklyPattern(parsed.times_per_week, tuple(parsed.day_offsets))
         case RuleModel():
@@ -246,11 +254,16 @@ def _records(
     built: list[Record[Any]] = []
     for item in files:
         where = item.id
-        missing = [c for c in [*item.citations, *(c for k in item.conflicts for c in k.citations)] if c not in citations]
+        missing = [
+            c
+            for c in [*item.citations, *(c for k in item.conflicts for c in k.citations)]
+            if c not in citations
+        ]
         if missing:
             raise KnowledgeError(f"{where}: unknown citation id(s) {', '.join(missing)}")
         values = tuple(
-            (day, _value(item, raw, scalars, f"{where} [{day.isoformat()}]")) for day, raw in sorted(item.values.items())
+            (day, _value(item, raw, scalars, f"{where} [{day.isoformat()}]"))
+            for day, raw in sorted(item.values.items())
         )
         if item.kind == "quantity":
             scalars[item.id] = values[-1][1].value
@@ -336,7 +349,9 @@ def apply_overlay(pack: Pack, overlay: OverlayFile) -> Pack:
     for record in records:
         existing = merged.get(record.id)
         if existing is not None and existing.kind != record.kind:
-            raise InputError("overlay", f"{record.id} is a {existing.kind} record; the overlay gives {record.kind}")
+            raise InputError(
+                "overlay", f"{record.id} is a {existing.kind} record; the overlay gives {record.kind}"
+            )
         merged[record.id] = record
     info = OverlayInfo(header.id, header.version, tuple(r.id for r in records))
     return replace(pack, citations=citations, records=merged, overlay=info, _by_kind={})
@@ -356,7 +371,14 @@ def list_packs() -> list[PackSummary]:
         for record in pack.records.values():
             grades[record.verification] = grades.get(record.verification, 0) + 1
         summaries.append(
-            PackSummary(pack.id, pack.version, pack.title, pack.jurisdiction, manifest.default, dict(sorted(grades.items())))
+            PackSummary(
+                pack.id,
+                pack.version,
+                pack.title,
+                pack.jurisdiction,
+                manifest.default,
+                dict(sorted(grades.items())),
+            )
         )
     return summaries
 
@@ -367,7 +389,9 @@ def rehash(directory: Path) -> str:
     manifest = _validated(ManifestFile, _read_yaml(manifest_path), f"{directory.name} manifest")
     digest = compute_hash(directory, manifest.files)
     text = manifest_path.read_text(encoding="utf-8")
-    lines = [f"content_hash: {digest}" if line.startswith("content_hash:") else line for line in text.splitlines()]
+    lines = [
+        f"content_hash: {digest}" if line.startswith("content_hash:") else line for line in text.splitlines()
+    ]
     manifest_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     load_pack.cache_clear()
     return digest

@@ -7,7 +7,8 @@ Grammar of a record (YAML)::
       description: ...
       unit: ng/L                        # a unit of units.yaml, or null
       citations: [nice-ng239]           # ids of citations.yaml (or of the overlay's citations)
-      verification: secondary           # publisher | copy | secondary | lab_reference | derived | local_policy | unconfirmed
+      verification: secondary           # publisher | copy | secondary | lab_reference | derived |
+                                        # local_policy | unconfirmed
       conflicts: [{citations: [bsh-2014], says: "..."}]   # other sources, shown beside the choice
       values:                           # effective date -> value of the kind
         2024-03-06: {direction: low, lower: 180, upper: 350}

@@ -14,7 +14,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Vali
 
 from b12care.domain.case import Case, LabResult, Patient
 from b12care.domain.errors import InputError
-from b12care.domain.vocabulary import CAUSE_ALIASES, Cause, Condition, Drug, Indication, Medication, Route, Test
+from b12care.domain.vocabulary import (
+    CAUSE_ALIASES,
+    Cause,
+    Condition,
+    Drug,
+    Indication,
+    Medication,
+    Route,
+    Test,
+)
 
 __all__ = ["CaseModel", "parse_case", "parse_case_json"]
 

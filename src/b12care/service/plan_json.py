@@ -105,7 +105,8 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "kind": phase.kind,
                 "end": phase.end,
                 "doses": [
-                    {"date": d.date.isoformat(), "dose": quantity_json(d.dose), "route": d.route} for d in phase.doses
+                    {"date": d.date.isoformat(), "dose": quantity_json(d.dose), "route": d.route}
+                    for d in phase.doses
                 ],
                 "interval": _interval(phase.interval),
                 "interval_range": None
@@ -153,6 +154,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             for a in selection.alternatives
         ],
         "citations": {
-            c.id: {"title": c.title, "publisher": c.publisher, "year": c.year, "url": c.url} for c in plan.citations
+            c.id: {"title": c.title, "publisher": c.publisher, "year": c.year, "url": c.url}
+            for c in plan.citations
         },
     }

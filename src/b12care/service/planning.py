@@ -17,7 +17,7 @@ __all__ = ["Explanation", "choose_pack", "explain_rule", "plan_case"]
 
 
 def choose_pack(case_pack: str | None, pack_id: str | None = None, overlay: Path | None = None) -> Pack:
-    """The pack to use: the command's ``pack_id``, else the case's, else the default; with the overlay applied."""
+    """The pack: the command's ``pack_id``, else the case's, else the default; overlay applied."""
     pack = load_pack(pack_id or case_pack or DEFAULT_PACK)
     if overlay is not None:
         pack = apply_overlay(pack, load_overlay(overlay))
@@ -47,7 +47,11 @@ class Explanation:
 
 def explain_rule(rule_id: str, pack_id: str | None = None, overlay: Path | None = None) -> list[Explanation]:
     """Every pack's definition of ``rule_id`` (or just ``pack_id``'s); raise UnknownRuleError if none."""
-    packs = [choose_pack(None, pack_id, overlay)] if pack_id or overlay else [load_pack(p.id) for p in list_packs()]
+    packs = (
+        [choose_pack(None, pack_id, overlay)]
+        if pack_id or overlay
+        else [load_pack(p.id) for p in list_packs()]
+    )
     found = [Explanation(pack, pack.records[rule_id]) for pack in packs if rule_id in pack.records]
     if not found:
         raise UnknownRuleError(rule_id)

@@ -82,12 +82,18 @@ def create_app(
 
     @app.command()
     def plan(
-        case: Annotated[str, typer.Argument(metavar="CASE.json|-", help="Case file, or - for standard input.")],
+        case: Annotated[
+            str, typer.Argument(metavar="CASE.json|-", help="Case file, or - for standard input.")
+        ],
         output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
             OutputFormat.text
         ),
-        pack: Annotated[str | None, typer.Option(help="Knowledge pack id (default: the case's, else uk-nice-2024).")] = None,
-        overlay: Annotated[Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")] = None,
+        pack: Annotated[
+            str | None, typer.Option(help="Knowledge pack id (default: the case's, else uk-nice-2024).")
+        ] = None,
+        overlay: Annotated[
+            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
+        ] = None,
         maintenance_interval: Annotated[
             str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range, e.g. 2m.")
         ] = None,
@@ -117,7 +123,9 @@ def create_app(
     def explain(
         rule_id: Annotated[str, typer.Argument(help="A record id, e.g. labs.total_b12.bands.")],
         pack: Annotated[str | None, typer.Option(help="Only this pack.")] = None,
-        overlay: Annotated[Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")] = None,
+        overlay: Annotated[
+            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
+        ] = None,
     ) -> None:
         """Show a rule or record, its values by effective date, and its sources."""
         stdout, stderr = console(out, False), console(err, True)

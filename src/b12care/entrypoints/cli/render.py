@@ -59,7 +59,9 @@ def _warnings(plan: Plan) -> list[Panel]:
     panels = []
     for warning in plan.warnings:
         body = Text(warning.message)
-        body.append(f"\n{warning.rule_id} | {_cites(warning.citations)} | {_grade(warning.verification)}", style="dim")
+        body.append(
+            f"\n{warning.rule_id} | {_cites(warning.citations)} | {_grade(warning.verification)}", style="dim"
+        )
         panels.append(
             Panel(
                 body,
@@ -78,7 +80,9 @@ def _labs(plan: Plan) -> Table:
     for f in plan.interpretation.findings:
         result = str(f.reported)
         if f.converted is not None and f.converted.unit != f.reported.unit:
-            result += f" (= {f.converted.value.quantize(f.reported.value.__class__('0.1'))} {f.converted.unit})"
+            result += (
+                f" (= {f.converted.value.quantize(f.reported.value.__class__('0.1'))} {f.converted.unit})"
+            )
         band = f.band if f.counted else f"{f.band} (after start: not used)"
         table.add_row(f.date.isoformat(), f.test, result, band, f.rule_id or "-", _grade(f.verification))
     for t in plan.interpretation.next_tests:
@@ -91,7 +95,9 @@ def _schedule(plan: Plan) -> Table:
     for column in ("Phase", "Cadence", "Dated doses", "Ends"):
         table.add_column(column)
     for phase in plan.phases:
-        cadence = f"{phase.times_per_week} times a week" if phase.times_per_week else f"every {phase.interval}"
+        cadence = (
+            f"{phase.times_per_week} times a week" if phase.times_per_week else f"every {phase.interval}"
+        )
         if phase.interval_range is not None and phase.interval_range[0] != phase.interval_range[1]:
             cadence += f" (range {phase.interval_range[0]} to {phase.interval_range[1]})"
         dates = ", ".join(d.date.isoformat() for d in phase.doses)
@@ -126,7 +132,9 @@ def _rationale(plan: Plan) -> Panel:
         for conflict in r.conflicts:
             text.append(f"   other source ({_cites(conflict.citations)}): {conflict.says}\n", style="italic")
         origin = f" | {r.origin}" if r.origin != "pack" else ""
-        text.append(f"   {r.rule_id} | {_cites(r.citations)} | {_grade(r.verification)}{origin}\n", style="dim")
+        text.append(
+            f"   {r.rule_id} | {_cites(r.citations)} | {_grade(r.verification)}{origin}\n", style="dim"
+        )
     return Panel(text, title="Why: every decision and its source", title_align="left")
 
 
@@ -146,8 +154,8 @@ def render_plan(plan: Plan, console: Console) -> None:
     parts.append(_rationale(plan))
     parts.append(
         Text(
-            f"Decision support only: the prescriber decides. Produced by pack {plan.pack_id} {plan.pack_version} "
-            f"(sha256 {plan.pack_hash[:12]}).",
+            "Decision support only: the prescriber decides. "
+            f"Produced by pack {plan.pack_id} {plan.pack_version} (sha256 {plan.pack_hash[:12]}).",
             style="dim",
         )
     )
@@ -187,5 +195,9 @@ def render_explanations(explanations: list[Explanation], console: Console) -> No
         text.append("Sources:\n", style="bold")
         for cid in record.citations:
             citation = item.pack.citations[cid]
-            text.append(f"  [{cid}] {citation.title}. {citation.publisher}, {citation.year}. {citation.url}\n")
-        console.print(Panel(text, title=f"{record.id} - {item.pack.id} {item.pack.version}", title_align="left"))
+            text.append(
+                f"  [{cid}] {citation.title}. {citation.publisher}, {citation.year}. {citation.url}\n"
+            )
+        console.print(
+            Panel(text, title=f"{record.id} - {item.pack.id} {item.pack.version}", title_align="left")
+        )
