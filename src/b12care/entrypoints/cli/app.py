@@ -42,10 +42,10 @@ def _clean_errors(err: Console) -> Iterator[None]:
     try:
         yield
     except InputError as error:
-        err.print(f"error: {error}", markup=False, highlight=False)
+        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     except B12CareError as error:
-        err.print(f"error: {error}", markup=False, highlight=False)
+        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_KNOWLEDGE) from None
 
 

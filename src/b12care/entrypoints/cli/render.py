@@ -126,11 +126,13 @@ def _milestones(plan: Plan) -> Table:
 
 def _rationale(plan: Plan) -> Panel:
     text = Text()
+    shown: set[str] = set()
     for index, r in enumerate(plan.rationale, start=1):
         text.append(f"{index}. {r.decision}\n", style="bold")
         text.append(f"   because {r.because}\n")
-        for conflict in r.conflicts:
+        for conflict in () if r.rule_id in shown else r.conflicts:
             text.append(f"   other source ({_cites(conflict.citations)}): {conflict.says}\n", style="italic")
+        shown.add(r.rule_id)
         origin = f" | {r.origin}" if r.origin != "pack" else ""
         text.append(
             f"   {r.rule_id} | {_cites(r.citations)} | {_grade(r.verification)}{origin}\n", style="dim"

@@ -1,0 +1,50 @@
+"""Shared fixtures: example case data and a CLI runner with injected Consoles."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from b12care.entrypoints.cli.app import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def base_case() -> dict[str, Any]:
+    """A fresh copy of the example case (pernicious anaemia, UK pack)."""
+    data: dict[str, Any] = json.loads(EXAMPLE_CASE.read_text())
+    return copy.deepcopy(data)
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., CliResult]:
+    """Run the b12care CLI in-process with buffered, colourless Consoles of a fixed width."""
+
+    def run(*args: str, stdin: str | None = None, width: int = 120) -> CliResult:
+        out_buffer, err_buffer = StringIO(), StringIO()
+        out = Console(file=out_buffer, width=width, color_system=None, force_terminal=False)
+        err = Console(file=err_buffer, width=width, color_system=None, force_terminal=False)
+        result = CliRunner().invoke(create_app(out, err), list(args), input=stdin)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return CliResult(result.exit_code, out_buffer.getvalue() + result.stdout, err_buffer.getvalue())
+
+    return run
