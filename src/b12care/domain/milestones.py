@@ -78,10 +78,10 @@ def plan_milestones(
     case: Case, pack: Pack, selection: Selection, schedule: Schedule
 ) -> tuple[Milestone, ...]:
     """Date every milestone the pack defines that applies to this case and regimen, oldest first."""
-    anchors: dict[str, dt.date | None] = {
-        "start": case.start_date,
-        "loading_end": schedule.loading_end,
-        "maintenance_start": schedule.maintenance_start,
+    anchors: dict[str, tuple[dt.date, ...]] = {
+        "start": (case.start_date,),
+        "loading_end": schedule.loading_ends,
+        "maintenance_start": () if schedule.maintenance_start is None else (schedule.maintenance_start,),
     }
     found: list[Milestone] = []
     start_reviews: list[dt.date] = []
@@ -93,8 +93,7 @@ def plan_milestones(
         if definition.anchor == "first_review":
             deferred.append((record, definition))
             continue
-        anchor = anchors[definition.anchor]
-        if anchor is not None:
+        for anchor in anchors[definition.anchor]:
             found.append(_dated(record, definition, anchor))
             if definition.anchor == "start" and definition.kind == "symptom_review":
                 start_reviews.append(found[-1].date)

@@ -127,6 +127,15 @@ def select_regimen(case: Case, pack: Pack) -> Selection:
     route = _route(regimen, case.route_preference)
     decision = f"{regimen.summary} ({regimen.drug}, {route})"
     reasons = [reason_from(chosen, f"regimen: {decision}", because)]
+    if regimen.dose_range is not None:
+        low, high = regimen.dose_range
+        reasons.append(
+            reason_from(
+                chosen,
+                f"dose {regimen.dose} inside the stated range {low} to {high}",
+                chosen.notes or "the pack's default dose; the clinician may choose inside the range",
+            )
+        )
     alternatives = tuple(
         r
         for r in pack.of_kind(RegimenDef)

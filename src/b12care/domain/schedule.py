@@ -54,7 +54,7 @@ class Schedule:
     """Every phase of the plan, in order, and the dates milestones hang from."""
 
     phases: tuple[PlannedPhase, ...]
-    loading_end: date | None
+    loading_ends: tuple[date, ...]
     maintenance_start: date | None
 
 
@@ -158,7 +158,7 @@ def build_schedule(
     last: date | None = None
     previous_end: date | None = None
     provisional = False
-    loading_end: date | None = None
+    loading_ends: list[date] = []
     maintenance_start: date | None = None
     for phase in regimen.phases:
         interval = _maintenance_interval(phase, maintenance_interval)
@@ -186,11 +186,11 @@ def build_schedule(
                 review_checkpoint=checkpoint,
             )
         )
-        if phase.kind == "loading":
-            loading_end = checkpoint or (dates[-1] if dates else first)
+        if phase.kind == "loading" and checkpoint is None and dates:
+            loading_ends.append(dates[-1])
         if phase.kind == "maintenance" and maintenance_start is None and dates:
             maintenance_start = dates[0]
         last = dates[-1] if dates else first
         previous_end = add_interval(first, phase.duration) - timedelta(days=1) if phase.duration else last
         provisional = provisional or end == "on_no_further_improvement"
-    return Schedule(tuple(phases), loading_end, maintenance_start)
+    return Schedule(tuple(phases), tuple(loading_ends), maintenance_start)
