@@ -41,7 +41,9 @@ def _cases() -> list[Case]:
         replace(base, cause="dietary"),
         replace(base, indication="prophylaxis", cause="gastrectomy"),
         replace(base, conditions=frozenset({"leber_optic_atrophy"})),
-        replace(base, medications=frozenset({"folic_acid", "metformin"}), conditions=frozenset({"severe_anaemia"})),
+        replace(
+            base, medications=frozenset({"folic_acid", "metformin"}), conditions=frozenset({"severe_anaemia"})
+        ),
         replace(base, labs=(*base.labs, LabResult("mma", Decimal("0.5"), "umol/L", date(2026, 1, 2)))),
     ]
 
@@ -64,7 +66,9 @@ def cli_cold_start(runs: int = 15) -> list[float]:
     """Wall seconds of each cold ``b12care plan`` run."""
     exe = shutil.which("b12care", path=str(Path(sys.executable).parent)) or "b12care"
     command = [exe, "plan", str(ROOT / "examples" / "pernicious-anaemia.json"), "--format", "json"]
-    subprocess.run(command, check=True, capture_output=True)  # warm the OS file cache, as a clinic machine would be
+    subprocess.run(
+        command, check=True, capture_output=True
+    )  # warm the OS file cache, as a clinic machine would be
     times = []
     for _ in range(runs):
         started = time.perf_counter()

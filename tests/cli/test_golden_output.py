@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import EXAMPLE_CASE, ROOT, CliResult
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.conftest import EXAMPLE_CASE, ROOT, CliResult
 
 Run = Callable[..., CliResult]
@@ -26,7 +25,15 @@ def test_text_plan_names_the_pack_regimen_dates_and_sources(run_cli: Run) -> Non
     out = result.stdout
     assert "b12care plan - pack uk-nice-2024 1.0.0" in out
     assert "hydroxocobalamin 1 mg IM" in out
-    for day in ("2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16", "2026-04-16"):
+    for day in (
+        "2026-01-05",
+        "2026-01-07",
+        "2026-01-09",
+        "2026-01-12",
+        "2026-01-14",
+        "2026-01-16",
+        "2026-04-16",
+    ):
         assert day in out
     assert "regimen.uk.hydroxocobalamin_im.standard" in out
     assert "bnf-hydroxocobalamin" in out
@@ -41,13 +48,20 @@ def test_json_plan_follows_the_contract(run_cli: Run) -> None:
     assert plan["pack"]["version"] == "1.0.0"
     assert plan["interpretation"]["b12_status"] == "deficient"
     regimen = plan["regimen"]
-    assert (regimen["drug"], regimen["route"], regimen["dose"]) == ("hydroxocobalamin", "IM", {"value": "1", "unit": "mg"})
+    assert (regimen["drug"], regimen["route"], regimen["dose"]) == (
+        "hydroxocobalamin",
+        "IM",
+        {"value": "1", "unit": "mg"},
+    )
     loading, maintenance = plan["phases"]
     assert loading["kind"] == "loading" and loading["end"] == "fixed"
     assert [d["date"] for d in loading["doses"]][-1] == "2026-01-16"
     assert maintenance["end"] == "lifelong"
     assert maintenance["interval"] == {"value": 3, "unit": "month"}
-    assert maintenance["interval_range"] == {"min": {"value": 2, "unit": "month"}, "max": {"value": 3, "unit": "month"}}
+    assert maintenance["interval_range"] == {
+        "min": {"value": 2, "unit": "month"},
+        "max": {"value": 3, "unit": "month"},
+    }
     assert {"decision", "because", "rule_id", "citations", "verification"} <= set(plan["rationale"][0])
     assert all({"date", "kind", "what", "citations"} <= set(m) for m in plan["milestones"])
     assert "bnf-hydroxocobalamin" in plan["citations"]
@@ -96,9 +110,15 @@ def test_overlay_values_are_marked_in_the_plan(run_cli: Run, tmp_path: Path) -> 
         ({"cause": "scurvy"}, "cause"),
         ({"colour": "blue"}, "colour"),
         ({"start_date": "2026-02-30"}, "start_date"),
-        ({"labs": [{"test": "total_b12", "value": 120, "unit": "mg/dL", "date": "2026-01-02"}]}, "labs[0].unit"),
+        (
+            {"labs": [{"test": "total_b12", "value": 120, "unit": "mg/dL", "date": "2026-01-02"}]},
+            "labs[0].unit",
+        ),
         ({"labs": [{"test": "mma", "value": 300, "unit": "ng/L", "date": "2026-01-02"}]}, "labs[0].unit"),
-        ({"labs": [{"test": "total_b12", "value": -5, "unit": "ng/L", "date": "2026-01-02"}]}, "labs[0].value"),
+        (
+            {"labs": [{"test": "total_b12", "value": -5, "unit": "ng/L", "date": "2026-01-02"}]},
+            "labs[0].value",
+        ),
         ({"labs": [{"test": "vitamin_q", "value": 5, "unit": "ng/L", "date": "2026-01-02"}]}, "labs[0].test"),
         ({"patient": {"birth_date": "2015-06-01", "sex": "female"}}, "patient.birth_date"),
         ({"patient": {"sex": "female"}}, "patient.birth_date"),
@@ -121,7 +141,11 @@ def test_bad_input_exits_2_with_one_line_naming_the_field(
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "error: case: malformed JSON"), ("", "error: case: empty input"), ("[1, 2]", "error: case: ")],
+    [
+        ("{not json", "error: case: malformed JSON"),
+        ("", "error: case: empty input"),
+        ("[1, 2]", "error: case: "),
+    ],
 )
 def test_malformed_case_text_exits_2(run_cli: Run, tmp_path: Path, text: str, message: str) -> None:
     result = run_cli("plan", _case_file(tmp_path, text))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
+from b12care.domain.case import Case, Patient
 from b12care.domain.knowledge import AnalyteUnits, Bands, Codes, MilestoneDef, Pack, RegimenDef, WarningDef
 from b12care.domain.milestones import MILESTONE_CONDITIONS
 from b12care.domain.regimen import situations_for
@@ -21,8 +23,8 @@ KNOWN_UNITS = {
     "ng/L", "pg/mL", "pmol/L", "umol/L", "nmol/L", "nmol/mL", "ug/L", "ng/mL", "g/L", "g/dL", "fL",
     "mmol/L", "mEq/L", "%", "10*9/L", "10^9/L", "g/mol", "year", "mg", "microgram",
 }  # fmt: skip
-SITUATIONS = {"prophylaxis", "ocular", "neurological", "dietary_oral", "dietary_injection", "oral", "injection",
-              "standard"}  # fmt: skip
+SITUATIONS = {"prophylaxis", "ocular", "neurological", "dietary_oral", "dietary_injection", "oral", "injection"}
+SITUATIONS.add("standard")
 
 
 @pytest.fixture(params=PACK_IDS)
@@ -147,9 +149,5 @@ def test_lifelong_causes_are_causes_of_the_contract(pack: Pack) -> None:
 
 
 def test_situations_always_end_with_standard() -> None:
-    from datetime import date
-
-    from b12care.domain.case import Case, Patient
-
     case = Case(date(2026, 1, 5), Patient(date(1970, 1, 1), "female"), "dietary", route_preference="IM")
     assert situations_for(case)[-1] == "standard"

@@ -179,6 +179,7 @@ class WarningDef:
     code: str
     severity: Severity
     message: str
+    blocks_plan: bool = False
 
 
 @dataclass(frozen=True, slots=True)

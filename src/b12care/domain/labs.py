@@ -23,6 +23,8 @@ __all__ = ["Finding", "Interpretation", "NextTest", "band_value", "interpret_lab
 Band = Literal["deficient", "indeterminate", "unlikely", "no_threshold"]
 _PRIMARY: tuple[Test, ...] = ("total_b12", "active_b12")
 _FUNCTIONAL: tuple[Test, ...] = ("mma", "homocysteine")
+# Homocysteine also rises in folate deficiency: on its own it cannot confirm B12 deficiency.
+_SPECIFIC_FUNCTIONAL: tuple[Test, ...] = ("mma",)
 _STATUS_RULE = "labs.status.combination"
 
 
@@ -63,16 +65,23 @@ class Interpretation:
     reasons: tuple[Reason, ...]
 
 
-def validate_lab_units(labs: tuple[LabResult, ...], pack: Pack) -> None:
+def validate_lab_units(labs: tuple[LabResult, ...], pack: Pack, day: date) -> None:
     """Raise InputError naming ``labs[i].unit`` when a unit does not fit its test."""
     for index, lab in enumerate(labs):
-        units = pack.record(f"units.{lab.test}", AnalyteUnits).values[0][1]
+        units = pack.record(f"units.{lab.test}", AnalyteUnits).value_on(day)
         group = next((g for g in units.groups if lab.unit in g.factors), None)
         convert(lab.value, lab.unit, group.canonical if group else lab.unit, units, f"labs[{index}].unit")
 
 
 def band_value(value: Decimal, bands: Bands) -> Band:
-    """Band a value already in ``bands.unit``. Monotone in the value for a fixed direction."""
+    """Band a value already in ``bands.unit``. Monotone in the value for a fixed direction.
+
+    A single limit (lower == upper, e.g. an MMA upper limit of normal) has no indeterminate band: a value
+    on the limit is inside the reference interval.
+    """
+    if bands.lower == bands.upper:
+        inside = value >= bands.lower if bands.direction == "low" else value <= bands.upper
+        return "unlikely" if inside else "deficient"
     if bands.direction == "low":
         if value < bands.lower:
             return "deficient"
@@ -89,12 +98,13 @@ def _finding(lab: LabResult, pack: Pack, start: date) -> Finding:
     if record is None:
         return Finding(lab.test, reported, lab.date, "no_threshold", counted, "no cut-off in this pack")
     bands = record.value_on(start)
-    units = pack.record(f"units.{lab.test}", AnalyteUnits).values[0][1]
+    units = pack.record(f"units.{lab.test}", AnalyteUnits).value_on(start)
     value = convert(lab.value, lab.unit, bands.unit, units)
     band = band_value(value, bands)
     verification = record.verification
     shown = f"{format_decimal(value.quantize(Decimal('0.01')))} {bands.unit}"
-    message = f"{lab.test} {shown}: {band} (cut-offs {bands.lower}-{bands.upper} {bands.unit})"
+    limits = f"limit {bands.upper}" if bands.lower == bands.upper else f"cut-offs {bands.lower}-{bands.upper}"
+    message = f"{lab.test} {shown}: {band} ({limits} {bands.unit})"
     if not bands.boundaries_verified and value in (bands.lower, bands.upper):
         verification = "unconfirmed"
         message += "; the value sits on a cut-off whose inclusivity no source confirms"
@@ -128,12 +138,12 @@ def _status(primary: list[Finding], functional: list[Finding]) -> Status:
     markers = primary + functional
     if not markers:
         return "not_tested"
-    bands = {f.band for f in markers}
-    if "deficient" in bands:
+    specific = primary + [f for f in functional if f.test in _SPECIFIC_FUNCTIONAL]
+    if any(f.band == "deficient" for f in specific):
         return "deficient"
     if functional and all(f.band == "unlikely" for f in functional):
         return "unlikely"
-    return "indeterminate" if "indeterminate" in bands else "unlikely"
+    return "indeterminate" if any(f.band != "unlikely" for f in markers) else "unlikely"
 
 
 def _next_tests(case: Case, pack: Pack, status: Status, tested: set[Test]) -> list[NextTest]:

@@ -53,6 +53,11 @@ class Plan:
     rationale: tuple[Reason, ...]
     citations: tuple[Citation, ...]
 
+    @property
+    def blocked_by(self) -> tuple[str, ...]:
+        """Codes of contraindications of the chosen product: do not start without a clinician decision."""
+        return tuple(w.code for w in self.warnings if w.blocks_plan)
+
 
 def _used_citations(pack: Pack, items: list[Reason | Milestone | SafetyWarning]) -> tuple[Citation, ...]:
     ids: set[str] = set()
@@ -83,6 +88,8 @@ def _patterns(pack: Pack, day: date) -> tuple[dict[int, WeeklyPattern], dict[int
 
 def _describe(phase: PlannedPhase) -> str:
     doses = phase.doses
+    if phase.kind == "oral" and doses:
+        return f"oral: {doses[0].dose} daily from {doses[0].date.isoformat()}, {phase.end.replace('_', ' ')}"
     span = f"{doses[0].date.isoformat()} to {doses[-1].date.isoformat()}" if doses else "not dated"
     cadence = f"{phase.times_per_week} times a week" if phase.times_per_week else f"every {phase.interval}"
     dose = f"{doses[0].dose} {doses[0].route}" if doses else ""
@@ -177,7 +184,7 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
     """
     options = options or PlanOptions()
     _check_scope(case, pack)
-    validate_lab_units(case.labs, pack)
+    validate_lab_units(case.labs, pack, case.start_date)
     day = case.start_date
     interpretation = interpret_labs(case, pack)
     selection = select_regimen(case, pack)

@@ -19,7 +19,7 @@ from b12care.domain.vocabulary import Route
 __all__ = ["Selection", "select_regimen", "situations_for"]
 
 _OCULAR = frozenset({"leber_optic_atrophy", "tobacco_amblyopia"})
-_INJECTED: frozenset[Route | None] = frozenset({"IM", "SC"})
+_INJECTED: frozenset[Route | None] = frozenset({"IM", "SC", "IV"})
 
 _SITUATION_WORDS = {
     "prophylaxis": "prophylaxis (no deficiency to treat yet)",
@@ -104,25 +104,29 @@ def select_regimen(case: Case, pack: Pack) -> Selection:
     day = case.start_date
     situations = situations_for(case)
     fallbacks: list[str] = []
+    natural: Record[RegimenDef] | None = None
+    situation = situations[-1]
+    for situation in situations:
+        found = _candidates(pack, situation, day)
+        if found:
+            natural = _prefer_formulation(found, case)
+            break
+        fallbacks.append(situation)
+    if natural is None:
+        natural = pack.of_kind(RegimenDef)[0]
+    if fallbacks:
+        missing = " or ".join(_SITUATION_WORDS.get(s, s) for s in fallbacks)
+        because = (
+            f"the case is {_SITUATION_WORDS[situations[0]]}, but the pack has no regimen for {missing}; "
+            f"its regimen for {_SITUATION_WORDS.get(situation, situation)} is used"
+        )
+    else:
+        because = f"the case is {_SITUATION_WORDS.get(situation, situation)}"
+    chosen = natural
     if case.regimen is not None:
         chosen = _explicit(case, pack)
-        situation = "clinician_choice"
-        because = f"the clinician chose {chosen.id}"
-    else:
-        chosen_or_none: Record[RegimenDef] | None = None
-        situation = situations[-1]
-        for situation in situations:
-            found = _candidates(pack, situation, day)
-            if found:
-                chosen_or_none = _prefer_formulation(found, case)
-                break
-            fallbacks.append(situation)
-        if chosen_or_none is None:
-            chosen_or_none = pack.of_kind(RegimenDef)[0]
-        chosen = chosen_or_none
-        because = f"the case is {_SITUATION_WORDS.get(situation, situation)}"
-        if fallbacks:
-            because += f"; the pack has no regimen for {', '.join(fallbacks)}"
+        because = f"the clinician chose {chosen.id} (the pack's choice for this case: {natural.id})"
+        fallbacks = []
     regimen = chosen.value_on(day)
     route = _route(regimen, case.route_preference)
     decision = f"{regimen.summary} ({regimen.drug}, {route})"

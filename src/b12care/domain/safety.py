@@ -8,7 +8,7 @@ nice-ng239 (samples before treatment, testing in pregnancy and nitrous oxide use
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from b12care.domain.case import Case
@@ -37,6 +37,7 @@ class SafetyWarning:
     citations: tuple[str, ...]
     verification: Verification
     origin: str = "pack"
+    blocks_plan: bool = False
 
 
 class Sourced(Protocol):
@@ -118,6 +119,13 @@ REQUIRED_WARNINGS = (
 KNOWN_WARNINGS = frozenset(_TRIGGERS) | frozenset(REQUIRED_WARNINGS)
 
 
+# A pack may mark a warning as blocking (a contraindication of the chosen product); these say when the
+# chosen regimen is the one it contraindicates.
+_BLOCKS_ONLY_IF: dict[str, Callable[[Selection], bool]] = {
+    "CYANOCOBALAMIN_LEBER": lambda s: s.regimen.drug == "cyanocobalamin",
+}
+
+
 def _warning(pack: Pack, code: str, detail: str, case: Case) -> SafetyWarning | None:
     record = pack.find(f"safety.{code}", WarningDef)
     if record is None:
@@ -125,7 +133,14 @@ def _warning(pack: Pack, code: str, detail: str, case: Case) -> SafetyWarning | 
     definition = record.value_on(case.start_date)
     message = definition.message.replace("{detail}", detail).strip()
     return SafetyWarning(
-        code, definition.severity, message, record.id, record.citations, record.verification, record.origin
+        code,
+        definition.severity,
+        message,
+        record.id,
+        record.citations,
+        record.verification,
+        record.origin,
+        definition.blocks_plan,
     )
 
 
@@ -137,7 +152,8 @@ def evaluate_safety(case: Case, pack: Pack, selection: Selection) -> list[Safety
         if detail is not None:
             warning = _warning(pack, code, detail, case)
             if warning is not None:
-                found.append(warning)
+                applies = _BLOCKS_ONLY_IF[code](selection) if code in _BLOCKS_ONLY_IF else True
+                found.append(replace(warning, blocks_plan=warning.blocks_plan and applies))
     return found
 
 

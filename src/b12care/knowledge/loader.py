@@ -146,6 +146,11 @@ def _interval(text: str, where: str) -> Interval:
         raise KnowledgeError(str(error)) from error
 
 
+def _offset(text: str, where: str) -> Interval:
+    """Like an interval, but zero is allowed (``0d``: on the anchor day itself)."""
+    return Interval(0, "day") if int(text[:-1]) == 0 else _interval(text, where)
+
+
 def _quantity(model: QuantityModel) -> Quantity:
     return Quantity(model.value, model.unit)
 
@@ -225,12 +230,12 @@ def _value(record: RecordFile, raw: Any, scalars: dict[str, Decimal], where: str
                 kind=parsed.kind,
                 what=parsed.what,
                 anchor=parsed.anchor,
-                offset=_interval(parsed.offset, where) if parsed.offset != "0d" else Interval(0, "day"),
+                offset=_offset(parsed.offset, where),
                 when=tuple(parsed.when),
-                window=_interval(parsed.window, where) if parsed.window else None,
+                window=_offset(parsed.window, where) if parsed.window else None,
             )
         case WarningModel():
-            return WarningDef(record.id.split(".", 1)[1], parsed.severity, parsed.message)
+            return WarningDef(record.id.split(".", 1)[1], parsed.severity, parsed.message, parsed.blocks_plan)
         case NextTestModel():
             return NextTestDef(record.id.rsplit(".", 1)[1], tuple(parsed.tests), parsed.message)
         case WeeklyPatternModel():

@@ -20,7 +20,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from b12care.domain.vocabulary import Drug, PhaseKind, Route, Severity, Verification
 
@@ -122,6 +122,7 @@ class MilestoneModel(_Strict):
 class WarningModel(_Strict):
     severity: Severity
     message: str
+    blocks_plan: bool = False
 
 
 class NextTestModel(_Strict):
@@ -192,7 +193,7 @@ class ManifestFile(_Strict):
     jurisdiction: str
     default: bool = False
     files: list[str] = Field(min_length=1)
-    content_hash: str
+    content_hash: Annotated[str, BeforeValidator(str)]
 
 
 class OverlayHeader(_Strict):

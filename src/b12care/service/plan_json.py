@@ -56,6 +56,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         },
         "generated_by": {"name": "b12care", "version": __version__},
         "start_date": plan.case.start_date.isoformat(),
+        "blocked_by": list(plan.blocked_by),
         "interpretation": {
             "b12_status": interpretation.b12_status,
             "findings": [
@@ -140,6 +141,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "rule_id": w.rule_id,
                 "citations": list(w.citations),
                 "verification": w.verification,
+                "blocks_plan": w.blocks_plan,
             }
             for w in plan.warnings
         ],

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Console, Group
@@ -9,14 +12,36 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from b12care.domain.calendar import Interval
 from b12care.domain.plan import Plan
+from b12care.domain.quantity import Quantity
 from b12care.knowledge import PackSummary
 from b12care.service.planning import Explanation
 
-__all__ = ["render_explanations", "render_packs", "render_plan"]
+__all__ = ["describe_value", "render_explanations", "render_packs", "render_plan"]
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold yellow", "info": "cyan"}
 _GRADE_NOTE = {"unconfirmed": " (UNCONFIRMED)", "local_policy": " (local policy)"}
+
+
+def describe_value(value: object) -> str:
+    """A record value in plain words: ``direction: low, lower: 180, upper: 350`` (not a dataclass repr)."""
+    if isinstance(value, Decimal | Quantity | Interval | str | int | bool):
+        return str(value)
+    if isinstance(value, frozenset | set):
+        return ", ".join(sorted(describe_value(v) for v in value))
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(describe_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {describe_value(v)}" for k, v in value.items()) + "}"
+    if is_dataclass(value):
+        shown = []
+        for item in fields(value):
+            field_value = getattr(value, item.name)
+            if field_value not in (None, (), "", frozenset()):
+                shown.append(f"{item.name}: {describe_value(field_value)}")
+        return "; ".join(shown)
+    return str(value)
 
 
 def _grade(grade: str | None) -> str:
@@ -140,9 +165,26 @@ def _rationale(plan: Plan) -> Panel:
     return Panel(text, title="Why: every decision and its source", title_align="left")
 
 
+def _blocked(plan: Plan) -> list[Panel]:
+    if not plan.blocked_by:
+        return []
+    text = Text(
+        f"Contraindicated for this patient ({', '.join(plan.blocked_by)}): do not start this plan without a "
+        "prescriber's decision. The dates below show what the pack would give, not a recommendation."
+    )
+    return [Panel(text, title="DO NOT START", title_align="left", border_style=_SEVERITY_STYLE["critical"])]
+
+
 def render_plan(plan: Plan, console: Console) -> None:
     """Print the plan: header, warnings (critical first), labs, schedule, milestones, rationale."""
-    parts: list[Any] = [_header(plan), *_warnings(plan), _labs(plan), _schedule(plan), _milestones(plan)]
+    parts: list[Any] = [
+        _header(plan),
+        *_blocked(plan),
+        *_warnings(plan),
+        _labs(plan),
+        _schedule(plan),
+        _milestones(plan),
+    ]
     if plan.selection.alternatives:
         alternatives = Table(title="Alternatives in this pack", title_justify="left", expand=True)
         alternatives.add_column("Regimen")
@@ -154,10 +196,11 @@ def render_plan(plan: Plan, console: Console) -> None:
             )
         parts.append(alternatives)
     parts.append(_rationale(plan))
+    overlay = f" + overlay {plan.overlay.id} {plan.overlay.version}" if plan.overlay is not None else ""
     parts.append(
         Text(
             "Decision support only: the prescriber decides. "
-            f"Produced by pack {plan.pack_id} {plan.pack_version} (sha256 {plan.pack_hash[:12]}).",
+            f"Produced by pack {plan.pack_id} {plan.pack_version}{overlay} (sha256 {plan.pack_hash[:12]}).",
             style="dim",
         )
     )
@@ -189,7 +232,7 @@ def render_explanations(explanations: list[Explanation], console: Console) -> No
         text.append(f"{record.origin}\n")
         for effective, value in record.values:
             text.append(f"From {effective.isoformat()}: ", style="bold")
-            text.append(f"{value}\n")
+            text.append(f"{describe_value(value)}\n")
         if record.notes:
             text.append(f"Notes: {record.notes}\n")
         for conflict in record.conflicts:
