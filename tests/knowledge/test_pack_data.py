@@ -23,8 +23,9 @@ KNOWN_UNITS = {
     "ng/L", "pg/mL", "pmol/L", "umol/L", "nmol/L", "nmol/mL", "ug/L", "ng/mL", "g/L", "g/dL", "fL",
     "mmol/L", "mEq/L", "%", "10*9/L", "10^9/L", "g/mol", "year", "mg", "microgram",
 }  # fmt: skip
-SITUATIONS = {"prophylaxis", "ocular", "neurological", "dietary_oral", "dietary_injection", "oral", "injection"}
-SITUATIONS.add("standard")
+SITUATIONS = set(
+    "prophylaxis ocular neurological dietary_oral dietary_injection oral injection standard".split()
+)
 
 
 @pytest.fixture(params=PACK_IDS)
