@@ -24,7 +24,7 @@ KNOWN_UNITS = {
     "mmol/L", "mEq/L", "%", "10*9/L", "10^9/L", "g/mol", "year", "mg", "microgram",
 }  # fmt: skip
 SITUATIONS = set(
-    "prophylaxis ocular neurological dietary_oral dietary_injection oral injection standard".split()
+    ["prophylaxis", "ocular", "neurological", "dietary_oral", "dietary_injection", "oral", "injection", "standard"]
 )
 
 
