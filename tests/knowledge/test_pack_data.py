@@ -12,7 +12,7 @@ import yaml
 from b12care.domain.case import Case, Patient
 from b12care.domain.knowledge import AnalyteUnits, Bands, Codes, MilestoneDef, Pack, RegimenDef, WarningDef
 from b12care.domain.milestones import MILESTONE_CONDITIONS
-from b12care.domain.regimen import situations_for
+from b12care.domain.regimen import SITUATIONS, situations_for
 from b12care.domain.safety import KNOWN_WARNINGS, REQUIRED_WARNINGS
 from b12care.domain.vocabulary import Cause, Test, codes_of
 from b12care.knowledge import list_packs, load_pack, pack_directory
@@ -23,9 +23,6 @@ KNOWN_UNITS = {
     "ng/L", "pg/mL", "pmol/L", "umol/L", "nmol/L", "nmol/mL", "ug/L", "ng/mL", "g/L", "g/dL", "fL",
     "mmol/L", "mEq/L", "%", "10*9/L", "10^9/L", "g/mol", "year", "mg", "microgram",
 }  # fmt: skip
-SITUATIONS = set(
-    ["prophylaxis", "ocular", "neurological", "dietary_oral", "dietary_injection", "oral", "injection", "standard"]
-)
 
 
 @pytest.fixture(params=PACK_IDS)

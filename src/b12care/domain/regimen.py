@@ -16,7 +16,7 @@ from b12care.domain.explain import Reason, reason_from
 from b12care.domain.knowledge import Pack, Record, RegimenDef
 from b12care.domain.vocabulary import Route
 
-__all__ = ["Selection", "select_regimen", "situations_for"]
+__all__ = ["SITUATIONS", "Selection", "select_regimen", "situations_for"]
 
 _OCULAR = frozenset({"leber_optic_atrophy", "tobacco_amblyopia"})
 _INJECTED: frozenset[Route | None] = frozenset({"IM", "SC", "IV"})
@@ -31,6 +31,7 @@ _SITUATION_WORDS = {
     "injection": "injections preferred",
     "standard": "deficiency without neurological involvement",
 }
+SITUATIONS = frozenset(_SITUATION_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
