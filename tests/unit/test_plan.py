@@ -155,12 +155,14 @@ def test_neurological_plan_has_a_review_milestone_on_the_checkpoint() -> None:
     assert "monitoring.open_phase.review_every" in {r.rule_id for r in plan.rationale}
 
 
-def test_neurological_plan_reviews_symptoms_at_the_end_of_loading_on_the_checkpoint() -> None:
-    # docs/date-policy.md, Milestones: the end of loading is "the last fixed loading dose or the open
-    # phase's checkpoint"; monitoring.symptom_review.loading_end applies to every regimen with loading.
+def test_neurological_plan_reviews_the_open_phase_at_its_checkpoint_instead_of_a_loading_end_review() -> None:
+    # docs/date-policy.md, Milestones: an open-ended phase has no end date; its checkpoint review (which
+    # asks about symptoms and improvement) stands in for the end-of-loading symptom review.
     plan = _plan(_case(neurological_symptoms=True))
 
-    assert ("2026-01-26", "symptom_review", "monitoring.symptom_review.loading_end") in _milestones(plan)
+    milestones = _milestones(plan)
+    assert ("2026-01-26", "review", "monitoring.open_phase.review_every") in milestones
+    assert not any(rule == "monitoring.symptom_review.loading_end" for _, _, rule in milestones)
 
 
 def test_neurological_maintenance_is_provisional_two_monthly() -> None:

@@ -1,9 +1,9 @@
 """Dated schedules: the doses of each phase of a regimen, from a start date.
 
-Date policy (docs/date-policy.md): a phase's doses are counted from the phase's first dose as one
-anchor (dose k = first + k x interval, months clamped to month end). The next phase starts one of its
-own intervals after the previous phase's last dose; a weekly-pattern phase starts the day after the
-previous phase ends. An open-ended phase ("until no further improvement") is dated only up to its
+Date policy (docs/date-policy.md): a phase's doses are counted from one anchor - the start date for the
+first phase, else the previous phase's last dose - as anchor + k x interval, months clamped to month end.
+So the next phase starts one of its own intervals after the previous phase's last dose; a weekly-pattern
+phase starts the day after the previous phase ends. An open-ended phase ("until no further improvement") is dated only up to its
 first review checkpoint; the phases after it are provisional.
 """
 
@@ -64,12 +64,15 @@ def within_range(choice: Interval, allowed: tuple[Interval, Interval]) -> bool:
     return low.sort_key() <= choice.sort_key() <= high.sort_key()
 
 
-def _interval_dates(first: date, interval: Interval, stop: date | None, count: int | None) -> list[date]:
+def _interval_dates(
+    anchor: date, skip: int, interval: Interval, stop: date | None, count: int | None
+) -> list[date]:
+    """Doses at anchor + k x interval for k = skip, skip+1, ... (one anchor: no month-end drift)."""
     dates: list[date] = []
-    k = 0
+    k = skip
     while len(dates) < _MAX_DOSES:
-        day = add_interval(first, interval.times(k))
-        if (count is not None and k >= count) or (stop is not None and day >= stop):
+        day = add_interval(anchor, interval.times(k))
+        if (count is not None and len(dates) >= count) or (stop is not None and day >= stop):
             break
         dates.append(day)
         k += 1
@@ -123,6 +126,8 @@ def _phase_dates(
     interval: Interval | None,
     stop: date | None,
     patterns: dict[int, WeeklyPattern],
+    *,
+    anchor: tuple[date, int],
 ) -> list[date]:
     count = phase.count if phase.count is not None else (1 if phase.kind == "oral" else None)
     if phase.times_per_week is not None:
@@ -132,7 +137,7 @@ def _phase_dates(
         return _weekly_dates(first, pattern, stop, count)
     if interval is None:
         raise KnowledgeError("a phase needs an interval or a weekly pattern")
-    return _interval_dates(first, interval, stop, count)
+    return _interval_dates(anchor[0], anchor[1], interval, stop, count)
 
 
 def build_schedule(
@@ -162,6 +167,7 @@ def build_schedule(
     maintenance_start: date | None = None
     for phase in regimen.phases:
         interval = _maintenance_interval(phase, maintenance_interval)
+        anchor = (start, 0) if last is None else (last, 1)
         if last is None:
             first = start
         elif interval is not None and phase.times_per_week is None:
@@ -169,7 +175,8 @@ def build_schedule(
         else:
             first = (previous_end or last) + timedelta(days=1)
         end = _end_of(phase, lifelong)
-        dates = _phase_dates(phase, first, interval, _stop_date(phase, first, end, review_every), patterns)
+        stop = _stop_date(phase, first, end, review_every)
+        dates = _phase_dates(phase, first, interval, stop, patterns, anchor=anchor)
         checkpoint = add_interval(first, review_every) if end == "on_no_further_improvement" else None
         dose = phase.dose or regimen.dose
         phases.append(
