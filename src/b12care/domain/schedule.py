@@ -3,8 +3,8 @@
 Date policy (docs/date-policy.md): a phase's doses are counted from one anchor - the start date for the
 first phase, else the previous phase's last dose - as anchor + k x interval, months clamped to month end.
 So the next phase starts one of its own intervals after the previous phase's last dose; a weekly-pattern
-phase starts the day after the previous phase ends. An open-ended phase ("until no further improvement") is dated only up to its
-first review checkpoint; the phases after it are provisional.
+phase starts the day after the previous phase ends. An open-ended phase ("until no further
+improvement") is dated only up to its first review checkpoint; the phases after it are provisional.
 """
 
 from __future__ import annotations
