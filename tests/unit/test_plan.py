@@ -128,26 +128,6 @@ def test_neurological_symptoms_choose_the_neurological_regimen() -> None:
     assert plan.selection.situation == "neurological"
 
 
-def test_neurological_loading_is_alternate_days_up_to_but_not_including_the_review_checkpoint() -> None:
-    plan = _plan(_case(neurological_symptoms=True))
-
-    loading = plan.phases[0]
-    assert loading.review_checkpoint == date(2026, 1, 26)
-    assert _dates(plan, 0) == [
-        "2026-01-05",
-        "2026-01-07",
-        "2026-01-09",
-        "2026-01-11",
-        "2026-01-13",
-        "2026-01-15",
-        "2026-01-17",
-        "2026-01-19",
-        "2026-01-21",
-        "2026-01-23",
-        "2026-01-25",
-    ]
-
-
 def test_neurological_plan_has_a_review_milestone_on_the_checkpoint() -> None:
     plan = _plan(_case(neurological_symptoms=True))
 

@@ -100,45 +100,23 @@ def test_potassium_in_meq_per_litre_equals_mmol_per_litre() -> None:
     assert result == Decimal("3.4")
 
 
-def test_total_b12_in_mg_per_dl_is_rejected_naming_the_field_and_the_accepted_units() -> None:
-    units = _units("total_b12")
-
+@pytest.mark.parametrize(
+    ("analyte", "unit", "to_unit", "message"),
+    [
+        ("total_b12", "mg/dL", "pmol/L", "'mg/dL' is not a unit for total_b12 (use pmol/L, ng/L, pg/mL)"),
+        ("mma", "ng/L", "umol/L", "'ng/L' is not a unit for mma"),
+        ("reticulocytes", "%", "10*9/L", "'%' cannot be converted to '10*9/L' for reticulocytes"),
+        ("total_b12", "ng/L", "umol/L", "cannot be converted to 'umol/L'"),
+    ],
+)
+def test_a_unit_that_does_not_fit_the_analyte_is_rejected_naming_the_field(
+    analyte: str, unit: str, to_unit: str, message: str
+) -> None:
     with pytest.raises(InputError) as caught:
-        convert(Decimal("180"), "mg/dL", "pmol/L", units, "labs[0].unit")
+        convert(Decimal("180"), unit, to_unit, _units(analyte), "labs[0].unit")
 
     assert caught.value.field == "labs[0].unit"
-    assert "'mg/dL' is not a unit for total_b12" in caught.value.message
-    assert "pmol/L, ng/L, pg/mL" in caught.value.message
-
-
-def test_mma_in_ng_per_litre_is_rejected_naming_the_field() -> None:
-    units = _units("mma")
-
-    with pytest.raises(InputError) as caught:
-        convert(Decimal("300"), "ng/L", "umol/L", units, "labs[2].unit")
-
-    assert caught.value.field == "labs[2].unit"
-    assert "'ng/L' is not a unit for mma" in caught.value.message
-
-
-def test_reticulocytes_as_a_percentage_cannot_become_an_absolute_count() -> None:
-    units = _units("reticulocytes")
-
-    with pytest.raises(InputError) as caught:
-        convert(Decimal("2"), "%", "10*9/L", units, "labs[1].unit")
-
-    assert caught.value.field == "labs[1].unit"
-    assert "'%' cannot be converted to '10*9/L' for reticulocytes" in caught.value.message
-
-
-def test_a_target_unit_the_analyte_does_not_have_is_rejected() -> None:
-    units = _units("total_b12")
-
-    with pytest.raises(InputError) as caught:
-        convert(Decimal("180"), "ng/L", "umol/L", units, "labs[0].unit")
-
-    assert caught.value.field == "labs[0].unit"
-    assert "cannot be converted to 'umol/L'" in caught.value.message
+    assert message in caught.value.message
 
 
 def test_the_default_field_name_is_unit() -> None:
