@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from b12care.domain.case import Case, Patient
+from b12care.domain.forecast import FLAG_CODES
 from b12care.domain.knowledge import AnalyteUnits, Bands, Codes, MilestoneDef, Pack, RegimenDef, WarningDef
 from b12care.domain.milestones import MILESTONE_CONDITIONS
 from b12care.domain.regimen import SITUATIONS, situations_for
@@ -118,7 +119,13 @@ def test_every_required_warning_is_worded_by_the_pack(pack: Pack) -> None:
 
 def test_every_warning_record_is_one_the_engine_can_raise(pack: Pack) -> None:
     for record in pack.of_kind(WarningDef):
-        assert record.values[0][1].code in KNOWN_WARNINGS, record.id
+        family, code = record.id.split(".", 1)
+        assert code in {"safety": KNOWN_WARNINGS, "forecast": frozenset(FLAG_CODES)}[family], record.id
+
+
+def test_every_forecast_flag_is_worded_by_the_pack(pack: Pack) -> None:
+    for code in FLAG_CODES:
+        assert pack.find(f"forecast.{code}", WarningDef) is not None, code
 
 
 def test_regimens_name_only_known_situations_and_someone_serves_standard(pack: Pack) -> None:

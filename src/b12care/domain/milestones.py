@@ -53,6 +53,7 @@ class Milestone:
     verification: Verification
     origin: str = "pack"
     due_by: dt.date | None = None
+    anchor: str = "start"
 
 
 def _applies(definition: MilestoneDef, case: Case, selection: Selection) -> bool:
@@ -71,6 +72,7 @@ def _dated(record: Record[Any], definition: MilestoneDef, anchor: dt.date) -> Mi
         verification=record.verification,
         origin=record.origin,
         due_by=due_by,
+        anchor=definition.anchor,
     )
 
 
@@ -113,4 +115,13 @@ def _checkpoint(pack: Pack, wording: str, day: dt.date) -> Milestone:
         f"Review the open-ended phase ({wording}): improving still -> continue for another checkpoint; "
         "no further improvement -> record it and start maintenance"
     )
-    return Milestone(day, "review", what, record.id, record.citations, record.verification, record.origin)
+    return Milestone(
+        day,
+        "review",
+        what,
+        record.id,
+        record.citations,
+        record.verification,
+        record.origin,
+        anchor="checkpoint",
+    )

@@ -12,8 +12,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
+from b12care.domain.calendar import parse_interval
 from b12care.domain.case import Case, LabResult, Patient
 from b12care.domain.errors import InputError
+from b12care.domain.history import AdministeredDose, History, Review, ReviewDecision, Symptom, SymptomCheck
+from b12care.domain.quantity import Quantity
 from b12care.domain.vocabulary import (
     CAUSE_ALIASES,
     Cause,
@@ -25,7 +28,7 @@ from b12care.domain.vocabulary import (
     Test,
 )
 
-__all__ = ["CaseModel", "parse_case", "parse_case_json"]
+__all__ = ["CaseModel", "ForecastCaseModel", "parse_case", "parse_case_json", "parse_forecast_case_json"]
 
 StrictDate = Annotated[dt.date, Strict()]
 StrictBool = Annotated[bool, Strict()]
@@ -38,6 +41,11 @@ def _alias_cause(value: Any) -> Any:
 
 class _Edge(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class QuantityModel(_Edge):
+    value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False, max_digits=18)]
+    unit: Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class PatientModel(_Edge):
@@ -132,3 +140,74 @@ def parse_case_json(text: str | bytes) -> Case:
 def parse_case(data: dict[str, Any]) -> Case:
     """Validate an already-decoded case (e.g. a scenario file); raise InputError naming the field."""
     return parse_case_json(json.dumps(data, default=str))
+
+
+class DoseModel(_Edge):
+    date: StrictDate
+    dose: QuantityModel | None = None
+    route: Route | None = None
+    drug: Drug | None = None
+    status: Literal["completed", "not_done"] = "completed"
+    entered_in_error: StrictBool = False
+
+
+class SymptomCheckModel(_Edge):
+    date: StrictDate
+    overall: Literal["better", "same", "worse"]
+    scores: dict[Symptom, Annotated[int, Field(ge=0, le=3)]] = {}
+
+
+class ReviewModel(_Edge):
+    date: StrictDate
+    decision: ReviewDecision
+    interval: Annotated[str, Field(pattern=r"^\d{1,3}[dwm]$")] | None = None
+
+
+class HistoryModel(_Edge):
+    doses: Annotated[list[DoseModel], Field(max_length=2000)] = []
+    labs: Annotated[list[LabModel], Field(max_length=2000)] = []
+    symptom_checks: Annotated[list[SymptomCheckModel], Field(max_length=2000)] = []
+    reviews: Annotated[list[ReviewModel], Field(max_length=2000)] = []
+
+    def to_domain(self) -> History:
+        """The frozen domain History."""
+        return History(
+            doses=tuple(
+                AdministeredDose(
+                    d.date,
+                    Quantity(d.dose.value, d.dose.unit) if d.dose else None,
+                    d.route,
+                    d.drug,
+                    d.status,
+                    d.entered_in_error,
+                )
+                for d in self.doses
+            ),
+            labs=tuple(LabResult(lab.test, lab.value, lab.unit, lab.date) for lab in self.labs),
+            symptom_checks=tuple(
+                SymptomCheck(c.date, c.overall, dict(c.scores)) for c in self.symptom_checks
+            ),
+            reviews=tuple(
+                Review(r.date, r.decision, parse_interval(r.interval) if r.interval else None)
+                for r in self.reviews
+            ),
+        )
+
+
+class ForecastCaseModel(CaseModel):
+    """The plan input plus ``history``: the database-free forecast contract."""
+
+    history: HistoryModel = HistoryModel()
+
+
+def parse_forecast_case_json(text: str | bytes) -> tuple[Case, History]:
+    """Validate a forecast case file (case + history); raise InputError naming the first bad field."""
+    if len(text) > MAX_CASE_BYTES:
+        raise InputError("case", f"larger than {MAX_CASE_BYTES} bytes")
+    if not text.strip():
+        raise InputError("case", "empty input: expected a JSON object")
+    try:
+        model = ForecastCaseModel.model_validate_json(text)
+    except ValidationError as error:
+        raise _first_error(error) from None
+    return model.to_domain(), model.history.to_domain()

@@ -1,10 +1,11 @@
-"""The ``b12care`` command line: ``plan``, ``packs``, ``explain``.
+"""The ``b12care`` command line: ``plan``, ``forecast``, ``packs``, ``explain``.
 
 Bad input exits 2 with one line naming the field (``error: labs[0].unit: ...``), never a traceback.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -17,9 +18,10 @@ import typer
 from rich.console import Console
 
 from b12care.domain.errors import B12CareError, InputError
-from b12care.entrypoints.cli.render import render_explanations, render_packs, render_plan
+from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_packs, render_plan
 from b12care.knowledge import list_packs
-from b12care.service.case_file import parse_case_json
+from b12care.service.case_file import parse_case_json, parse_forecast_case_json
+from b12care.service.forecasting import forecast_case, forecast_to_dict
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import explain_rule, plan_case
 
@@ -59,6 +61,13 @@ def _read_case(source: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError("CASE", f"cannot read {source}: {error}") from None
+
+
+def _parse_day(text: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def create_app(
@@ -111,6 +120,40 @@ def create_app(
                 stdout.print_json(json.dumps(plan_to_dict(result)))
             else:
                 render_plan(result, stdout)
+
+    @app.command()
+    def forecast(
+        case: Annotated[
+            str, typer.Option("--case", metavar="CASE.json|-", help="Case file with its history.")
+        ],
+        as_of: Annotated[str, typer.Option(help="The day to forecast for (YYYY-MM-DD).")],
+        output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
+            OutputFormat.text
+        ),
+        pack: Annotated[str | None, typer.Option(help="Knowledge pack id.")] = None,
+        overlay: Annotated[
+            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
+        ] = None,
+        maintenance_interval: Annotated[
+            str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range.")
+        ] = None,
+    ) -> None:
+        """Evaluate recorded doses against the plan and forecast the next one (database-free form)."""
+        stdout, stderr = console(out, False), console(err, True)
+        with _clean_errors(stderr):
+            parsed, history = parse_forecast_case_json(_read_case(case))
+            result = forecast_case(
+                parsed,
+                history,
+                as_of=_parse_day(as_of, "as_of"),
+                pack_id=pack,
+                overlay=overlay,
+                maintenance_interval=maintenance_interval,
+            )
+            if output is OutputFormat.json:
+                stdout.print_json(json.dumps(forecast_to_dict(result)))
+            else:
+                render_forecast(result, stdout)
 
     @app.command()
     def packs() -> None:

@@ -13,12 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from b12care.domain.calendar import Interval
+from b12care.domain.forecast import Forecast
 from b12care.domain.plan import Plan
 from b12care.domain.quantity import Quantity
 from b12care.knowledge import PackSummary
 from b12care.service.planning import Explanation
 
-__all__ = ["describe_value", "render_explanations", "render_packs", "render_plan"]
+__all__ = ["describe_value", "render_explanations", "render_forecast", "render_packs", "render_plan"]
 
 _SEVERITY_STYLE = {"critical": "bold white on red", "warning": "bold yellow", "info": "cyan"}
 _GRADE_NOTE = {"unconfirmed": " (UNCONFIRMED)", "local_policy": " (local policy)"}
@@ -246,3 +247,44 @@ def render_explanations(explanations: list[Explanation], console: Console) -> No
         console.print(
             Panel(text, title=f"{record.id} - {item.pack.id} {item.pack.version}", title_align="left")
         )
+
+
+_STATUS_STYLE = {"overdue": "bold red", "needs_review": "bold red", "due": "bold yellow", "stopped": "dim"}
+
+
+def render_forecast(forecast: Forecast, console: Console) -> None:
+    """Print the forecast: status and next dose, flags, then each dose's evaluation."""
+    nxt = forecast.next_dose
+    head = Text()
+    head.append("Status: ", style="bold")
+    head.append(forecast.status, style=_STATUS_STYLE.get(forecast.status, "bold green"))
+    head.append(f"    Phase: {forecast.phase or '-'}    As of: {forecast.as_of.isoformat()}\n")
+    if nxt is None:
+        head.append("No next injection (stopped or oral).")
+    else:
+        head.append(
+            f"Next dose: earliest {nxt.earliest.isoformat()}, due {nxt.due.isoformat()}, "
+            f"overdue from {nxt.overdue.isoformat()}"
+        )
+    plan = forecast.plan
+    title = f"b12care forecast - pack {plan.pack_id} {plan.pack_version}"
+    parts: list[Any] = [Panel(head, title=title, title_align="left")]
+    for flag in forecast.flags:
+        body = Text(flag.message)
+        body.append(f"\n{flag.rule_id} | {_cites(flag.citations)} | {_grade(flag.verification)}", style="dim")
+        parts.append(
+            Panel(
+                body,
+                title=f"{flag.severity.upper()}: {flag.code}",
+                title_align="left",
+                border_style=_SEVERITY_STYLE[flag.severity],
+            )
+        )
+    table = Table(title="Recorded doses", title_justify="left", expand=True)
+    for column in ("Date", "Phase", "Evaluation", "Why"):
+        table.add_column(column)
+    for item in forecast.evaluations:
+        table.add_row(item.date.isoformat(), item.phase, item.status, item.reason)
+    parts.append(table)
+    parts.append(Text("Decision support only: the prescriber decides.", style="dim"))
+    console.print(Group(*parts))

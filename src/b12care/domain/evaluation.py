@@ -1,0 +1,196 @@
+"""Dose evaluation: each recorded dose against the plan, in the CDC CDSi vocabulary.
+
+Timing of a dose after the previous counted dose (docs/date-policy.md):
+- earliest recommended = previous + the phase's shortest allowed interval (the lower end of the pack's
+  range, else the phase interval; for 'N times a week' the shortest gap of the weekly pattern);
+- absolute minimum = earliest recommended - grace (pack record ``timing.grace``; none in the shipped packs,
+  so no grace unless a site overlay supplies one);
+- due = previous + the phase interval (or the clinician's chosen or reviewed maintenance interval);
+- overdue = the day after the latest recommended date (upper end of the range, else the due date).
+A dose before the absolute minimum is ``too_early`` and not counted; between it and the earliest date it is
+``within_grace``; otherwise ``valid``. A second dose on one day, or any dose after the plan was stopped, is
+``extra``; a dose of another product or route is ``off_plan`` (counted: the patient did receive B12).
+
+Reference: b12care-local-policy (CDSi timing vocabulary); bnf-hydroxocobalamin (phase intervals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from b12care.domain.calendar import Interval, add_interval
+from b12care.domain.history import AdministeredDose, History, Review
+from b12care.domain.knowledge import WeeklyPattern
+from b12care.domain.plan import Plan
+from b12care.domain.schedule import PlannedPhase
+
+__all__ = [
+    "DoseEvaluation",
+    "DoseStatus",
+    "PhaseTiming",
+    "Progress",
+    "evaluate_doses",
+    "phase_timings",
+    "stop_date",
+]
+
+DoseStatus = Literal["valid", "too_early", "within_grace", "extra", "off_plan"]
+_STOPPING = ("stop_cause_resolved", "switch_to_oral")
+_COUNTED: frozenset[DoseStatus] = frozenset({"valid", "within_grace", "off_plan"})
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTiming:
+    """How far apart doses of one phase should be, and how many a fixed phase has."""
+
+    phase: PlannedPhase
+    due_gap: Interval
+    earliest_gap: Interval
+    latest_gap: Interval
+    planned_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseEvaluation:
+    """The verdict on one recorded dose."""
+
+    date: dt.date
+    status: DoseStatus
+    phase: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where the patient is in the plan after the counted doses."""
+
+    evaluations: tuple[DoseEvaluation, ...]
+    phase_index: int
+    doses_in_phase: int
+    last_dose: dt.date | None
+    first_dose: dt.date | None
+    counted: int
+
+
+def _reviewed_interval(phase: PlannedPhase, reviews: tuple[Review, ...], as_of: dt.date) -> Interval | None:
+    chosen = phase.interval
+    bounds = phase.interval_range
+    for review in sorted(reviews, key=lambda r: r.date):
+        if review.date > as_of:
+            break
+        if review.decision == "shorten_interval":
+            chosen = review.interval or (bounds[0] if bounds else chosen)
+        elif review.decision == "lengthen_interval":
+            chosen = review.interval or (bounds[1] if bounds else chosen)
+    return chosen
+
+
+def _shortest_gap(pattern_offsets: tuple[int, ...]) -> Interval:
+    cyclic = [*pattern_offsets, pattern_offsets[0] + 7]
+    return Interval(min(b - a for a, b in pairwise(cyclic)), "day")
+
+
+def phase_timings(
+    plan: Plan, history: History, as_of: dt.date, patterns: dict[int, WeeklyPattern]
+) -> tuple[PhaseTiming, ...]:
+    """The timing rules of every phase of ``plan``, with maintenance changed by reviews up to ``as_of``."""
+    timings = []
+    for phase in plan.phases:
+        if phase.times_per_week is not None:
+            gap = _shortest_gap(patterns[phase.times_per_week].day_offsets)
+            due = earliest = latest = gap
+        else:
+            interval = phase.interval or Interval(1, "day")
+            if phase.kind == "maintenance":
+                interval = _reviewed_interval(phase, history.reviews, as_of) or interval
+            due = interval
+            low, high = phase.interval_range or (interval, interval)
+            earliest = low if low.sort_key() <= due.sort_key() else due
+            latest = high if high.sort_key() >= due.sort_key() else due
+        count = len(phase.doses) if phase.end == "fixed" else None
+        timings.append(PhaseTiming(phase, due, earliest, latest, count))
+    return tuple(timings)
+
+
+def stop_date(history: History, as_of: dt.date) -> dt.date | None:
+    """The date of the first review that stopped injections (cause resolved, switched to oral)."""
+    stops = [r.date for r in history.reviews if r.decision in _STOPPING and r.date <= as_of]
+    return min(stops, default=None)
+
+
+def _ended_by_review(history: History, after: dt.date | None, day: dt.date) -> bool:
+    return any(
+        r.decision == "no_further_improvement" and (after is None or r.date >= after) and r.date <= day
+        for r in history.reviews
+    )
+
+
+def _off_plan(dose: AdministeredDose, plan: Plan) -> str | None:
+    regimen = plan.selection.regimen
+    if dose.drug is not None and dose.drug != regimen.drug:
+        return f"{dose.drug} given; the plan is {regimen.drug}"
+    if dose.route is not None and dose.route != plan.selection.route:
+        return f"{dose.route} route; the plan is {plan.selection.route}"
+    return None
+
+
+def evaluate_doses(
+    plan: Plan, history: History, timings: tuple[PhaseTiming, ...], as_of: dt.date, grace_days: int = 0
+) -> Progress:
+    """Evaluate every recorded dose up to ``as_of`` in date order; input order does not matter."""
+    doses = sorted((d for d in history.doses if d.counts and d.date <= as_of), key=lambda d: d.date)
+    stopped = stop_date(history, as_of)
+    evaluations: list[DoseEvaluation] = []
+    index, in_phase, counted = 0, 0, 0
+    last: dt.date | None = None
+    first: dt.date | None = None
+    phase_start: dt.date | None = None
+    for dose in doses:
+        if stopped is not None and dose.date >= stopped:
+            evaluations.append(
+                DoseEvaluation(dose.date, "extra", "stopped", "given after the plan was stopped")
+            )
+            continue
+        if last is not None and dose.date == last:
+            evaluations.append(
+                DoseEvaluation(dose.date, "extra", timings[index].phase.kind, "second dose that day")
+            )
+            continue
+        while index + 1 < len(timings):
+            timing = timings[index]
+            fixed_done = timing.planned_count is not None and in_phase >= timing.planned_count
+            open_done = timing.phase.end == "on_no_further_improvement" and _ended_by_review(
+                history, phase_start, dose.date
+            )
+            if not (fixed_done or open_done):
+                break
+            index, in_phase, phase_start = index + 1, 0, None
+        timing = timings[index]
+        status: DoseStatus = "valid"
+        reason = "on time" if last is not None else "first dose"
+        if last is not None:
+            earliest = add_interval(last, timing.earliest_gap)
+            absolute = earliest - dt.timedelta(days=grace_days)
+            if dose.date < absolute:
+                evaluations.append(
+                    DoseEvaluation(
+                        dose.date, "too_early", timing.phase.kind, f"before {earliest.isoformat()}"
+                    )
+                )
+                continue
+            if dose.date < earliest:
+                status, reason = "within_grace", f"before {earliest.isoformat()} but inside the grace period"
+        mismatch = _off_plan(dose, plan)
+        if mismatch is not None:
+            status, reason = "off_plan", mismatch
+        evaluations.append(DoseEvaluation(dose.date, status, timing.phase.kind, reason))
+        if status in _COUNTED:
+            counted += 1
+            in_phase += 1
+            last = dose.date
+            first = first or dose.date
+            phase_start = phase_start or dose.date
+    return Progress(tuple(evaluations), index, in_phase, last, first, counted)

@@ -1,0 +1,253 @@
+"""The forecast: the next dose's earliest, due and overdue dates, a status, and flags for review.
+
+Time is an argument (``as_of``). Next due counts from the actual last dose. The overdue date is the first
+day a dose counts as overdue; it comes after the due date (docs/date-policy.md).
+
+Reference: b12care-local-policy (timing), nice-ng239-summary (review and symptom rules), nice-ng239
+(post-treatment B12 levels, lifelong replacement), bnf-hydroxocobalamin (loading phases).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from b12care.domain.calendar import Interval, add_interval
+from b12care.domain.evaluation import (
+    DoseEvaluation,
+    PhaseTiming,
+    Progress,
+    evaluate_doses,
+    phase_timings,
+    stop_date,
+)
+from b12care.domain.history import History
+from b12care.domain.knowledge import MilestoneDef, Pack, WarningDef, WeeklyPattern
+from b12care.domain.plan import Plan
+from b12care.domain.vocabulary import Severity, Verification
+
+__all__ = ["FLAG_CODES", "Flag", "Forecast", "ForecastStatus", "NextDose", "forecast_plan"]
+
+ForecastStatus = Literal[
+    "not_started", "loading", "due_soon", "due", "overdue", "needs_review", "on_track", "stopped"
+]
+FLAG_CODES = (
+    "LOADING_OVERRUN",
+    "REVIEW_OVERDUE",
+    "MISSED_LOADING_DOSES",
+    "SYMPTOMS_RECURRING_BEFORE_DUE",
+    "NO_IMPROVEMENT",
+    "POST_TREATMENT_B12_LEVEL",
+    "MAINTENANCE_LAPSED",
+    "ANNUAL_REVIEW_DUE",
+)
+_REVIEW_FLAGS = frozenset(
+    {"LOADING_OVERRUN", "REVIEW_OVERDUE", "NO_IMPROVEMENT", "SYMPTOMS_RECURRING_BEFORE_DUE"}
+)
+_ANNUAL_RULE = "monitoring.review.annual"
+_CHECKPOINT_RULE = "monitoring.open_phase.review_every"
+_GRACE_RULE = "timing.grace"
+_B12 = ("total_b12", "active_b12")
+
+
+@dataclass(frozen=True, slots=True)
+class NextDose:
+    """Dates of the next dose: give from ``earliest``, due on ``due``, overdue from ``overdue``."""
+
+    earliest: dt.date
+    due: dt.date
+    overdue: dt.date
+    phase: str
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A reason the plan or the patient needs attention, explained like a plan decision."""
+
+    code: str
+    severity: Severity
+    message: str
+    rule_id: str
+    citations: tuple[str, ...]
+    verification: Verification
+    origin: str = "pack"
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """The state of one patient's treatment on ``as_of``."""
+
+    as_of: dt.date
+    status: ForecastStatus
+    next_dose: NextDose | None
+    evaluations: tuple[DoseEvaluation, ...]
+    flags: tuple[Flag, ...]
+    phase: str | None
+    plan: Plan
+
+
+def _advance(progress: Progress, timings: tuple[PhaseTiming, ...], history: History, as_of: dt.date) -> int:
+    index, in_phase = progress.phase_index, progress.doses_in_phase
+    while index + 1 < len(timings):
+        timing = timings[index]
+        fixed_done = timing.planned_count is not None and in_phase >= timing.planned_count
+        open_done = timing.phase.end == "on_no_further_improvement" and any(
+            r.decision == "no_further_improvement" and r.date <= as_of for r in history.reviews
+        )
+        if not (fixed_done or open_done):
+            break
+        index, in_phase = index + 1, 0
+    return index
+
+
+def _next_dose(plan: Plan, progress: Progress, timing: PhaseTiming) -> NextDose:
+    if progress.last_dose is None:
+        start = plan.case.start_date
+        return NextDose(start, start, start + dt.timedelta(days=1), timing.phase.kind)
+    last = progress.last_dose
+    due = add_interval(last, timing.due_gap)
+    latest = add_interval(last, timing.latest_gap)
+    return NextDose(
+        add_interval(last, timing.earliest_gap), due, latest + dt.timedelta(days=1), timing.phase.kind
+    )
+
+
+def _flag(pack: Pack, code: str, detail: str, day: dt.date) -> Flag | None:
+    record = pack.find(f"forecast.{code}", WarningDef)
+    if record is None:
+        return None
+    definition = record.value_on(day)
+    message = definition.message.replace("{detail}", detail)
+    return Flag(
+        code, definition.severity, message, record.id, record.citations, record.verification, record.origin
+    )
+
+
+def _first_review(plan: Plan) -> dt.date | None:
+    reviews = [m.date for m in plan.milestones if m.kind == "symptom_review" and m.anchor == "start"]
+    return min(reviews, default=None)
+
+
+def _annual_interval(pack: Pack, day: dt.date) -> Interval | None:
+    record = pack.find(_ANNUAL_RULE, MilestoneDef)
+    return record.value_on(day).offset if record is not None else None
+
+
+def _detect(
+    plan: Plan,
+    pack: Pack,
+    *,
+    history: History,
+    as_of: dt.date,
+    progress: Progress,
+    timing: PhaseTiming,
+    next_dose: NextDose | None,
+) -> dict[str, str]:
+    """Each flag code that applies, with the detail for its message."""
+    found: dict[str, str] = {}
+    phase = timing.phase
+    first = progress.first_dose
+    reviews = sorted(history.reviews, key=lambda r: r.date)
+    last_review = max((r.date for r in reviews if r.date <= as_of), default=None)
+    if first is not None:
+        late = [
+            f"{lab.test} {lab.date.isoformat()}"
+            for lab in history.labs
+            if lab.test in _B12 and lab.date >= first
+        ]
+        if late:
+            found["POST_TREATMENT_B12_LEVEL"] = ", ".join(late)
+    shift = (first - plan.case.start_date) if first is not None else dt.timedelta(0)
+    if phase.kind == "loading" and phase.end == "fixed" and phase.doses:
+        planned_end = phase.doses[-1].date + shift
+        if as_of > planned_end:
+            found["LOADING_OVERRUN"] = f"planned to end {planned_end.isoformat()}"
+        if next_dose is not None and as_of >= next_dose.overdue:
+            expected = sum(1 for d in phase.doses if d.date + shift < as_of)
+            missing = max(expected - progress.doses_in_phase, 1)
+            found["MISSED_LOADING_DOSES"] = str(missing)
+    if phase.end == "on_no_further_improvement" and first is not None:
+        checkpoint_every = pack.record(_CHECKPOINT_RULE, Interval).value_on(plan.case.start_date)
+        continued = [r.date for r in reviews if r.decision == "continue_loading" and r.date <= as_of]
+        since = max([first, *continued])
+        checkpoint = add_interval(since, checkpoint_every)
+        if as_of >= checkpoint:
+            found["REVIEW_OVERDUE"] = f"checkpoint {checkpoint.isoformat()}"
+    checks = sorted((c for c in history.symptom_checks if c.date <= as_of), key=lambda c: c.date)
+    if phase.kind == "maintenance" and progress.last_dose is not None and next_dose is not None:
+        worse = [c for c in checks if progress.last_dose < c.date < next_dose.due and c.overall == "worse"]
+        if worse and not (last_review and last_review >= worse[-1].date):
+            found["SYMPTOMS_RECURRING_BEFORE_DUE"] = worse[-1].date.isoformat()
+    first_review = _first_review(plan)
+    if first_review is not None and checks:
+        latest = checks[-1]
+        reviewed = last_review is not None and last_review >= latest.date
+        if latest.date >= first_review + shift and latest.overall != "better" and not reviewed:
+            found["NO_IMPROVEMENT"] = f"{latest.overall} on {latest.date.isoformat()}"
+    if plan.lifelong and phase.kind == "maintenance" and next_dose is not None:
+        lapsed_from = add_interval(next_dose.due, timing.due_gap)
+        if as_of >= lapsed_from:
+            found["MAINTENANCE_LAPSED"] = f"due {next_dose.due.isoformat()}"
+    annual = _annual_interval(pack, plan.case.start_date)
+    if annual is not None and first is not None:
+        since_review = max(d for d in (first, last_review) if d is not None)
+        if as_of >= add_interval(since_review, annual):
+            found["ANNUAL_REVIEW_DUE"] = f"last review {last_review.isoformat() if last_review else 'never'}"
+    return found
+
+
+def _status(
+    plan: Plan,
+    progress: Progress,
+    timing: PhaseTiming,
+    *,
+    next_dose: NextDose | None,
+    flags: set[str],
+    as_of: dt.date,
+) -> ForecastStatus:
+    if next_dose is None:
+        return "stopped"
+    if flags & _REVIEW_FLAGS:
+        return "needs_review"
+    if progress.last_dose is None and as_of < plan.case.start_date:
+        return "not_started"
+    if as_of >= next_dose.overdue:
+        return "overdue"
+    if as_of >= next_dose.due:
+        return "due"
+    if timing.phase.kind == "loading":
+        return "loading"
+    if as_of >= next_dose.earliest:
+        return "due_soon"
+    return "on_track"
+
+
+def forecast_plan(plan: Plan, history: History, pack: Pack, as_of: dt.date) -> Forecast:
+    """Evaluate the recorded doses against ``plan`` and forecast the next one on ``as_of``.
+
+    Reference: b12care-local-policy; nice-ng239-summary; nice-ng239; bnf-hydroxocobalamin.
+    """
+    day = plan.case.start_date
+    patterns = {r.value_on(day).times_per_week: r.value_on(day) for r in pack.of_kind(WeeklyPattern)}
+    grace = pack.find(_GRACE_RULE, Interval)
+    grace_days = grace.value_on(day).value if grace is not None and grace.value_on(day).unit == "day" else 0
+    timings = phase_timings(plan, history, as_of, patterns)
+    progress = evaluate_doses(plan, history, timings, as_of, grace_days)
+    index = _advance(progress, timings, history, as_of)
+    timing = timings[index]
+    stopped = stop_date(history, as_of) is not None
+    oral = timing.phase.kind == "oral"
+    next_dose = None if stopped or oral else _next_dose(plan, progress, timing)
+    codes = (
+        {}
+        if stopped
+        else _detect(
+            plan, pack, history=history, as_of=as_of, progress=progress, timing=timing, next_dose=next_dose
+        )
+    )
+    flags = tuple(f for code, detail in codes.items() if (f := _flag(pack, code, detail, day)) is not None)
+    status = _status(plan, progress, timing, next_dose=next_dose, flags=set(codes), as_of=as_of)
+    if oral and not stopped and status not in ("needs_review",):
+        status = "on_track"
+    return Forecast(as_of, status, next_dose, progress.evaluations, flags, timing.phase.kind, plan)

@@ -1,0 +1,83 @@
+"""What actually happened after the plan: doses given, labs, symptom checks and clinical reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from b12care.domain.calendar import Interval
+from b12care.domain.case import LabResult
+from b12care.domain.quantity import Quantity
+from b12care.domain.vocabulary import Drug, Route, codes_of
+
+__all__ = [
+    "SYMPTOMS",
+    "AdministeredDose",
+    "History",
+    "Overall",
+    "Review",
+    "ReviewDecision",
+    "Symptom",
+    "SymptomCheck",
+]
+
+ReviewDecision = Literal[
+    "continue_loading",
+    "no_further_improvement",
+    "shorten_interval",
+    "lengthen_interval",
+    "switch_to_oral",
+    "stop_cause_resolved",
+    "reassess_diagnosis",
+    "refer_specialist",
+]
+Overall = Literal["better", "same", "worse"]
+Symptom = Literal["fatigue", "pins_and_needles", "balance", "memory", "mood", "sore_tongue", "vision"]
+SYMPTOMS = codes_of(Symptom)
+
+
+@dataclass(frozen=True, slots=True)
+class AdministeredDose:
+    """A dose as recorded: given (completed) or not done, possibly marked entered-in-error."""
+
+    date: dt.date
+    dose: Quantity | None = None
+    route: Route | None = None
+    drug: Drug | None = None
+    status: Literal["completed", "not_done"] = "completed"
+    entered_in_error: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """True for a dose that was really given and is not marked entered-in-error."""
+        return self.status == "completed" and not self.entered_in_error
+
+
+@dataclass(frozen=True, slots=True)
+class SymptomCheck:
+    """Symptom scores 0-3 and the overall direction since the last check."""
+
+    date: dt.date
+    overall: Overall
+    scores: Mapping[Symptom, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A clinician's review decision; ``interval`` is the new maintenance interval when it changes."""
+
+    date: dt.date
+    decision: ReviewDecision
+    interval: Interval | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Everything recorded for one patient, in any order."""
+
+    doses: tuple[AdministeredDose, ...] = ()
+    labs: tuple[LabResult, ...] = ()
+    symptom_checks: tuple[SymptomCheck, ...] = ()
+    reviews: tuple[Review, ...] = ()
