@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from b12care.domain.errors import InputError
-from b12care.service.case_file import parse_case_json
+from b12care.service.case_file import parse_case_json, parse_forecast_case_json
+from b12care.service.forecasting import forecast_case, forecast_to_dict
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import plan_case
 
@@ -34,6 +35,8 @@ def _load() -> list[Any]:
 
 def _case_text(scenario: dict[str, Any]) -> str:
     case = dict(BASE)
+    if "history" in scenario:
+        case["history"] = scenario["history"]
     for key, value in scenario.get("case", {}).items():
         case[key] = {**BASE["patient"], **value} if key == "patient" else value
     for key in scenario.get("remove", []):
@@ -50,6 +53,32 @@ def _plan(scenario: dict[str, Any]) -> dict[str, Any]:
         maintenance_interval=scenario.get("maintenance_interval"),
     )
     return plan_to_dict(plan)
+
+
+def _forecast(scenario: dict[str, Any]) -> dict[str, Any]:
+    overlay = scenario.get("overlay")
+    case, history = parse_forecast_case_json(_case_text(scenario))
+    forecast = forecast_case(
+        case,
+        history,
+        as_of=scenario["as_of"],
+        pack_id=scenario.get("pack"),
+        overlay=ROOT / overlay if overlay else None,
+        maintenance_interval=scenario.get("maintenance_interval"),
+    )
+    return forecast_to_dict(forecast)
+
+
+def _check_forecast(expect: dict[str, Any], forecast: dict[str, Any]) -> None:
+    for key, value in expect.items():
+        if key == "next_dose":
+            assert forecast["next_dose"] == {k: (str(v) if v else None) for k, v in value.items()}
+        elif key == "evaluations":
+            assert [e["status"] for e in forecast["evaluations"]] == value
+        elif key == "flags":
+            assert sorted(f["code"] for f in forecast["flags"]) == sorted(value)
+        else:
+            assert forecast[key] == value, key
 
 
 def _check_phases(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> None:
@@ -99,9 +128,14 @@ def _check(expect: dict[str, Any], plan: dict[str, Any]) -> None:
 def test_scenario(scenario: dict[str, Any]) -> None:
     if "error" in scenario:
         with pytest.raises(InputError) as caught:
-            _plan(scenario)
+            (_forecast if "as_of" in scenario else _plan)(scenario)
         assert caught.value.field == scenario["error"]["field"]
         assert scenario["error"].get("contains", "") in caught.value.message
+        return
+    if "as_of" in scenario:
+        forecast = _forecast(scenario)
+        _check_forecast(scenario["expect"], forecast)
+        assert forecast["pack"]["id"] == scenario.get("pack", "uk-nice-2024")
         return
     plan = _plan(scenario)
     _check(scenario["expect"], plan)

@@ -1,0 +1,84 @@
+"""Invariants of dose evaluation and forecasting (Hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from b12care.domain.case import Case, LabResult, Patient
+from b12care.domain.forecast import forecast_plan
+from b12care.domain.history import AdministeredDose, History
+from b12care.domain.plan import build_plan
+from b12care.knowledge import load_pack
+
+PACK = load_pack("uk-nice-2024")
+START = dt.date(2026, 1, 5)
+CASES = {
+    "standard": Case(START, Patient(dt.date(1960, 1, 1), "female"), "autoimmune_gastritis"),
+    "neurological": Case(
+        START,
+        Patient(dt.date(1960, 1, 1), "female"),
+        "autoimmune_gastritis",
+        neurological_symptoms=True,
+        labs=(LabResult("total_b12", Decimal(100), "ng/L", dt.date(2026, 1, 2)),),
+    ),
+}
+offsets = st.lists(st.integers(min_value=0, max_value=500), min_size=0, max_size=25)
+
+
+def _history(days: list[int]) -> History:
+    return History(doses=tuple(AdministeredDose(START + dt.timedelta(days=d)) for d in days))
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(days=offsets, which=st.sampled_from(sorted(CASES)), data=st.data())
+def test_evaluation_does_not_depend_on_the_order_doses_were_entered(
+    days: list[int], which: str, data: st.DataObject
+) -> None:
+    plan = build_plan(CASES[which], PACK)
+    shuffled = data.draw(st.permutations(days))
+    as_of = START + dt.timedelta(days=600)
+
+    first = forecast_plan(plan, _history(days), PACK, as_of)
+    second = forecast_plan(plan, _history(list(shuffled)), PACK, as_of)
+
+    assert first.evaluations == second.evaluations
+    assert first.next_dose == second.next_dose
+    assert first.status == second.status
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(days=offsets, which=st.sampled_from(sorted(CASES)), extra=st.integers(min_value=0, max_value=600))
+def test_adding_a_valid_dose_never_moves_next_due_earlier(days: list[int], which: str, extra: int) -> None:
+    plan = build_plan(CASES[which], PACK)
+    as_of = START + dt.timedelta(days=700)
+    before = forecast_plan(plan, _history(sorted(days)), PACK, as_of)
+    added_day = START + dt.timedelta(days=extra)
+
+    after = forecast_plan(plan, _history([*days, extra]), PACK, as_of)
+
+    added = [e for e in after.evaluations if e.date == added_day]
+    is_valid_addition = (
+        before.next_dose is not None
+        and after.next_dose is not None
+        and all(e.date < added_day for e in before.evaluations)
+        and added
+        and added[-1].status == "valid"
+    )
+    if is_valid_addition:
+        assert before.next_dose is not None and after.next_dose is not None
+        assert after.next_dose.due >= before.next_dose.due
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(days=offsets, as_of_offset=st.integers(min_value=-10, max_value=800))
+def test_earliest_due_and_overdue_dates_are_ordered(days: list[int], as_of_offset: int) -> None:
+    plan = build_plan(CASES["standard"], PACK)
+
+    forecast = forecast_plan(plan, _history(days), PACK, START + dt.timedelta(days=as_of_offset))
+
+    assert forecast.next_dose is not None
+    assert forecast.next_dose.earliest <= forecast.next_dose.due < forecast.next_dose.overdue
