@@ -22,6 +22,7 @@ IntervalUnit = Literal["day", "week", "month"]
 _UNIT_WORDS: dict[str, IntervalUnit] = {"d": "day", "w": "week", "m": "month"}
 _INTERVAL_TEXT = re.compile(r"^\s*(\d{1,3})\s*([dwm])\s*$")
 _APPROX_DAYS: dict[IntervalUnit, int] = {"day": 1, "week": 7, "month": 30}
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True, order=False)
@@ -53,8 +54,14 @@ def add_interval(start: date, interval: Interval) -> date:
     month_index = start.month - 1 + interval.value
     year = start.year + month_index // 12
     month = month_index % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
+    day = min(start.day, _days_in_month(year, month))
     return date(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:  # February
+        return 29 if calendar.isleap(year) else 28
+    return _MONTH_DAYS[month - 1]
 
 
 def parse_interval(text: str, field: str = "interval") -> Interval:
