@@ -1,0 +1,62 @@
+"""Engines for the two supported databases, set up the same way every time they connect.
+
+SQLite (the embedded default): WAL journal (readers never block the writer), foreign keys on (off by
+default in SQLite), a busy timeout so a second process waits instead of failing, and every transaction
+begun with ``BEGIN IMMEDIATE`` so two writers queue up at the start rather than fail on lock upgrade.
+PostgreSQL: ``pool_pre_ping`` so a restarted server costs a reconnect, not an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+__all__ = ["BUSY_TIMEOUT_MS", "create_database_engine", "sqlite_file"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory database or another backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take transaction control away from the sqlite3 module; the "begin" hook below starts them.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_database_engine(url: str | URL) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    A SQLite file's folder is created when missing; the file itself appears on first connect.
+    The caller owns the engine and disposes it.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)

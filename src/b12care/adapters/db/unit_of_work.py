@@ -1,0 +1,87 @@
+"""The SQL unit of work: one connection, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from functools import partial
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+
+from b12care.adapters.db.audit import SqlAuditLog
+from b12care.adapters.db.forecasts import SqlForecastRepository
+from b12care.adapters.db.repositories import (
+    SqlClinicRepository,
+    SqlDoseRepository,
+    SqlLabRepository,
+    SqlPatientRepository,
+    SqlPlanVersionRepository,
+    SqlReviewRepository,
+    SqlSymptomCheckRepository,
+)
+from b12care.service.ports import UnitOfWorkFactory
+
+__all__ = ["SqlUnitOfWork", "sql_unit_of_work_factory"]
+
+
+class SqlUnitOfWork:
+    """``with SqlUnitOfWork(engine) as uow: ...; uow.commit()`` - leaving without commit rolls back."""
+
+    clinics: SqlClinicRepository
+    patients: SqlPatientRepository
+    plans: SqlPlanVersionRepository
+    doses: SqlDoseRepository
+    labs: SqlLabRepository
+    symptom_checks: SqlSymptomCheckRepository
+    reviews: SqlReviewRepository
+    audit: SqlAuditLog
+    forecasts: SqlForecastRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    def __enter__(self) -> Self:
+        if self._connection is not None:
+            raise RuntimeError("a unit of work is entered once; make a new one per use")
+        connection = self._connection = self._engine.connect()
+        self.clinics = SqlClinicRepository(connection)
+        self.patients = SqlPatientRepository(connection)
+        self.plans = SqlPlanVersionRepository(connection)
+        self.doses = SqlDoseRepository(connection)
+        self.labs = SqlLabRepository(connection)
+        self.symptom_checks = SqlSymptomCheckRepository(connection)
+        self.reviews = SqlReviewRepository(connection)
+        self.audit = SqlAuditLog(connection)
+        self.forecasts = SqlForecastRepository(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection = self._active()
+        try:
+            connection.rollback()
+        finally:
+            connection.close()
+
+    def _active(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside a with block")
+        return self._connection
+
+    def commit(self) -> None:
+        """Make every write since the last commit durable."""
+        self._active().commit()
+
+    def rollback(self) -> None:
+        """Discard every write since the last commit."""
+        self._active().rollback()
+
+
+def sql_unit_of_work_factory(engine: Engine) -> UnitOfWorkFactory:
+    """A factory that makes a fresh :class:`SqlUnitOfWork` on ``engine`` per call."""
+    return partial(SqlUnitOfWork, engine)

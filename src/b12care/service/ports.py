@@ -1,0 +1,264 @@
+"""Ports: what the use cases need from storage, as Protocols (no SQLAlchemy here).
+
+A use case opens one unit of work, reads and writes through its repositories and calls ``commit()``;
+leaving the ``with`` block without committing rolls everything back::
+
+    with uow_factory() as uow:
+        dose = uow.doses.add(record)
+        uow.forecasts.save(forecast, actor=record.recorded_by, at=record.recorded_at)
+        uow.commit()
+
+Every write method also appends an :class:`~b12care.service.records.AuditEntry` in the same
+transaction. Nothing is deleted: ``mark_entered_in_error`` keeps the row and records who, when, why.
+Reads return entries marked entered-in-error too (the mark is on the record); callers filter.
+
+Errors (under ``B12CareError``)::
+
+    StorageError
+     ├── RecordNotFoundError      no row with that id
+     ├── AlreadyEnteredInError    the entry already carries an entered-in-error mark
+     └── ConstraintError          the database refused the write (unknown clinic/patient, duplicate
+                                  plan version, value out of range); roll the unit of work back
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Collection
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from b12care.domain.errors import B12CareError
+from b12care.service.records import (
+    AuditEntry,
+    ClinicRecord,
+    DoseRecord,
+    EnteredInError,
+    LabRecord,
+    PatientRecord,
+    PlanVersionRecord,
+    ReviewRecord,
+    StoredForecast,
+    SymptomCheckRecord,
+)
+
+__all__ = [
+    "AlreadyEnteredInError",
+    "AuditLog",
+    "ClinicRepository",
+    "Clock",
+    "ConstraintError",
+    "DoseRepository",
+    "EntryRepository",
+    "ForecastRepository",
+    "LabRepository",
+    "PatientRepository",
+    "PlanVersionRepository",
+    "RecordNotFoundError",
+    "ReviewRepository",
+    "StorageError",
+    "SymptomCheckRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+R = TypeVar("R")
+
+Clock = Callable[[], dt.datetime]
+"""Returns the current time, timezone-aware; injected so tests and replays control time."""
+
+
+class StorageError(B12CareError):
+    """Base of the errors a repository raises on purpose."""
+
+
+class RecordNotFoundError(StorageError):
+    """No stored row has this id."""
+
+    def __init__(self, entity: str, record_id: str) -> None:
+        super().__init__(f"no {entity} with id {record_id}")
+        self.entity = entity
+        self.record_id = record_id
+
+
+class AlreadyEnteredInError(StorageError):
+    """The entry was already marked entered-in-error; the first mark stands."""
+
+    def __init__(self, entity: str, record_id: str) -> None:
+        super().__init__(f"{entity} {record_id} is already marked entered-in-error")
+        self.entity = entity
+        self.record_id = record_id
+
+
+class ConstraintError(StorageError):
+    """The database refused a write (a reference, uniqueness or range rule); roll back the unit of work."""
+
+
+class ClinicRepository(Protocol):
+    """Clinics."""
+
+    def add(self, clinic: ClinicRecord) -> ClinicRecord:
+        """Store a new clinic."""
+        ...
+
+    def get(self, clinic_id: str) -> ClinicRecord:
+        """The clinic; RecordNotFoundError when there is none."""
+        ...
+
+
+class PatientRepository(Protocol):
+    """Patients, each of one clinic."""
+
+    def add(self, patient: PatientRecord) -> PatientRecord:
+        """Store a new patient (ConstraintError for an unknown clinic)."""
+        ...
+
+    def get(self, patient_id: str) -> PatientRecord:
+        """The patient; RecordNotFoundError when there is none."""
+        ...
+
+    def list_for_clinic(self, clinic_id: str) -> list[PatientRecord]:
+        """The clinic's patients by creation time, then their reference."""
+        ...
+
+    def mark_entered_in_error(self, patient_id: str, mark: EnteredInError) -> PatientRecord:
+        """Keep the patient but mark it as entered in error (who, when, why)."""
+        ...
+
+
+class EntryRepository(Protocol[R]):
+    """What every patient-level entry store offers: add, get, list, mark entered-in-error."""
+
+    def add(self, record: R) -> R:
+        """Store a new entry (ConstraintError for an unknown patient or an out-of-range value)."""
+        ...
+
+    def get(self, record_id: str) -> R:
+        """The entry; RecordNotFoundError when there is none."""
+        ...
+
+    def list_for(self, patient_id: str) -> list[R]:
+        """The patient's entries oldest first (by date, then recording time), marked ones included."""
+        ...
+
+    def mark_entered_in_error(self, record_id: str, mark: EnteredInError) -> R:
+        """Keep the entry but mark it entered-in-error; AlreadyEnteredInError when it already is."""
+        ...
+
+
+class PlanVersionRepository(EntryRepository[PlanVersionRecord], Protocol):
+    """Plan versions; ``list_for`` orders them by version number."""
+
+    def latest(self, patient_id: str) -> PlanVersionRecord | None:
+        """The highest version not marked entered-in-error, or None."""
+        ...
+
+
+class DoseRepository(EntryRepository[DoseRecord], Protocol):
+    """Administered doses. ``add`` is idempotent per (patient, idempotency key): a repeat returns the
+    stored dose and writes nothing."""
+
+
+class LabRepository(EntryRepository[LabRecord], Protocol):
+    """Laboratory results."""
+
+
+class SymptomCheckRepository(EntryRepository[SymptomCheckRecord], Protocol):
+    """Symptom checks."""
+
+
+class ReviewRepository(EntryRepository[ReviewRecord], Protocol):
+    """Clinical reviews and their decisions."""
+
+
+class AuditLog(Protocol):
+    """The append-only log of every write."""
+
+    def append(self, entry: AuditEntry) -> None:
+        """Log an event that is not a repository write (repositories log their own writes)."""
+        ...
+
+    def for_entity(self, entity: str, entity_id: str) -> list[AuditEntry]:
+        """Every entry about one record, oldest first."""
+        ...
+
+    def since(self, at: dt.datetime, limit: int = 1000) -> list[AuditEntry]:
+        """Entries at or after ``at``, oldest first, at most ``limit``."""
+        ...
+
+
+class ForecastRepository(Protocol):
+    """Each patient's current forecast, updated in the same unit of work as every write."""
+
+    def save(self, forecast: StoredForecast, *, actor: str, at: dt.datetime) -> None:
+        """Insert or replace the patient's forecast."""
+        ...
+
+    def get(self, patient_id: str) -> StoredForecast | None:
+        """The patient's stored forecast, or None."""
+        ...
+
+    def recall(
+        self,
+        clinic_id: str | None,
+        statuses: Collection[str] | None,
+        as_of: dt.date,
+        limit: int = 100,
+    ) -> list[StoredForecast]:
+        """The recall list: overdue on ``as_of`` first, then by due date (no due date last).
+
+        Filters by clinic and status when given; leaves out patients marked entered-in-error.
+        """
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; ``commit()`` makes it durable, leaving rolls back."""
+
+    @property
+    def clinics(self) -> ClinicRepository: ...
+
+    @property
+    def patients(self) -> PatientRepository: ...
+
+    @property
+    def plans(self) -> PlanVersionRepository: ...
+
+    @property
+    def doses(self) -> DoseRepository: ...
+
+    @property
+    def labs(self) -> LabRepository: ...
+
+    @property
+    def symptom_checks(self) -> SymptomCheckRepository: ...
+
+    @property
+    def reviews(self) -> ReviewRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def forecasts(self) -> ForecastRepository: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make every write since the last commit durable."""
+        ...
+
+    def rollback(self) -> None:
+        """Discard every write since the last commit."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Makes a fresh unit of work per use: ``with uow_factory() as uow: ...``."""

@@ -1,0 +1,132 @@
+"""The stored forecast: one row per patient, replaced on every save; the recall list reads an index."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from db_builders import NOW, TODAY, Seed, clinic, forecast, patient
+from sqlalchemy import Connection, Engine, event, text
+
+from b12care.adapters.db.forecasts import recall_statement
+from b12care.bootstrap import App
+from b12care.service.records import ClinicRecord, EnteredInError, PatientRecord
+
+D = dt.date
+
+
+def test_saving_a_forecast_twice_keeps_one_row_with_the_latest_values(app: App, seed: Seed) -> None:
+    first = forecast(seed.patient.id, seed.clinic.id, due=D(2026, 2, 1), overdue=D(2026, 2, 8))
+    second = forecast(
+        seed.patient.id, seed.clinic.id, status="overdue", due=D(2026, 3, 1), flags=("needs_review", "b")
+    )
+    with app.uow() as uow:
+        uow.forecasts.save(first, actor="nurse", at=NOW)
+        uow.commit()
+    with app.uow() as uow:
+        uow.forecasts.save(second, actor="nurse", at=NOW)
+        uow.commit()
+
+    with app.uow() as uow:
+        assert uow.forecasts.get(seed.patient.id) == second
+        assert uow.forecasts.recall(None, None, TODAY) == [second]
+
+
+def test_a_patient_without_a_forecast_has_none(app: App, seed: Seed) -> None:
+    with app.uow() as uow:
+        assert uow.forecasts.get(seed.patient.id) is None
+
+
+def _patients(app: App, owner: ClinicRecord, count: int) -> list[PatientRecord]:
+    people = [patient(owner.id, f"R-{n}") for n in range(count)]
+    with app.uow() as uow:
+        for person in people:
+            uow.patients.add(person)
+        uow.commit()
+    return people
+
+
+def test_the_recall_list_puts_overdue_first_then_orders_by_due_date(app: App, seed: Seed) -> None:
+    a, b, c, d, e, f = _patients(app, seed.clinic, 6)
+    cid = seed.clinic.id
+    long_overdue = forecast(d.id, cid, status="overdue", due=D(2025, 12, 20), overdue=D(2026, 1, 4))
+    overdue_today = forecast(a.id, cid, status="overdue", due=D(2025, 12, 30), overdue=TODAY)
+    due_long_grace = forecast(c.id, cid, due=D(2026, 1, 2), overdue=D(2026, 1, 20))
+    due_soon = forecast(b.id, cid, due=D(2026, 1, 4), overdue=D(2026, 1, 10))
+    later = forecast(e.id, cid, status="not_due", due=D(2026, 2, 1), overdue=D(2026, 2, 8))
+    no_next_dose = forecast(f.id, cid, status="stopped")
+    with app.uow() as uow:
+        for saved in (no_next_dose, later, due_soon, due_long_grace, overdue_today, long_overdue):
+            uow.forecasts.save(saved, actor="recall-job", at=NOW)
+        uow.commit()
+
+    with app.uow() as uow:
+        everyone = uow.forecasts.recall(cid, None, as_of=TODAY)
+        first_two = uow.forecasts.recall(cid, None, as_of=TODAY, limit=2)
+
+    assert everyone == [long_overdue, overdue_today, due_long_grace, due_soon, later, no_next_dose]
+    assert first_two == [long_overdue, overdue_today]
+
+
+def test_the_recall_list_filters_by_clinic_and_status(app: App, seed: Seed) -> None:
+    other_clinic = clinic("East")
+    with app.uow() as uow:
+        uow.clinics.add(other_clinic)
+        uow.commit()
+    (here,) = _patients(app, seed.clinic, 1)
+    (there,) = _patients(app, other_clinic, 1)
+    mine_due = forecast(seed.patient.id, seed.clinic.id, due=D(2026, 1, 6))
+    mine_overdue = forecast(
+        here.id, seed.clinic.id, status="overdue", due=D(2025, 12, 1), overdue=D(2025, 12, 8)
+    )
+    theirs = forecast(there.id, other_clinic.id, due=D(2026, 1, 1))
+    with app.uow() as uow:
+        for saved in (mine_due, mine_overdue, theirs):
+            uow.forecasts.save(saved, actor="recall-job", at=NOW)
+        uow.commit()
+
+    with app.uow() as uow:
+        assert uow.forecasts.recall(seed.clinic.id, None, TODAY) == [mine_overdue, mine_due]
+        assert uow.forecasts.recall(seed.clinic.id, {"due"}, TODAY) == [mine_due]
+        assert uow.forecasts.recall(other_clinic.id, ["due", "overdue"], TODAY) == [theirs]
+        assert uow.forecasts.recall(None, ["due"], TODAY) == [theirs, mine_due]
+        assert uow.forecasts.recall(seed.clinic.id, [], TODAY) == []
+
+
+def test_a_patient_entered_in_error_drops_off_the_recall_list(app: App, seed: Seed) -> None:
+    with app.uow() as uow:
+        uow.forecasts.save(forecast(seed.patient.id, seed.clinic.id, due=TODAY), actor="x", at=NOW)
+        uow.patients.mark_entered_in_error(seed.patient.id, EnteredInError(NOW, "admin", "duplicate patient"))
+        uow.commit()
+
+    with app.uow() as uow:
+        assert uow.forecasts.recall(seed.clinic.id, None, TODAY) == []
+
+
+@contextmanager
+def _explained(engine: Engine, prefix: str) -> Iterator[None]:
+    """Run SELECTs as ``<prefix> SELECT ...`` so the rows are the database's query plan."""
+
+    def explain(conn: Connection, cursor: object, statement: str, *rest: object) -> tuple[str, object]:
+        parameters = rest[0]
+        return (prefix + statement if statement.lstrip().startswith("SELECT") else statement), parameters
+
+    event.listen(engine, "before_cursor_execute", explain, retval=True)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", explain)
+
+
+def test_the_recall_list_is_a_range_of_the_recall_index_not_a_scan(app: App, seed: Seed) -> None:
+    statement = recall_statement(seed.clinic.id, ["due", "overdue"], TODAY, 50)
+    postgres = app.engine.dialect.name == "postgresql"
+    with app.engine.connect() as connection:
+        if postgres:
+            # A tiny test table is cheapest to scan; forbid that to see which index the planner can use.
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+        with _explained(app.engine, "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "):
+            plan = "\n".join(str(row[-1]) for row in connection.execute(statement))
+
+    assert "ix_stored_forecasts_recall" in plan
