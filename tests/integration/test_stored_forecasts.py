@@ -11,7 +11,9 @@ from sqlalchemy import Connection, Engine, event, text
 
 from b12care.adapters.db.forecasts import recall_statement
 from b12care.bootstrap import App
-from b12care.service.records import ClinicRecord, EnteredInError, PatientRecord
+from b12care.domain.forecast import ForecastStatus
+from b12care.domain.recall import RECALL_STATUSES
+from b12care.service.records import ClinicRecord, EnteredInError, PatientRecord, StoredForecast
 
 D = dt.date
 
@@ -19,7 +21,7 @@ D = dt.date
 def test_saving_a_forecast_twice_keeps_one_row_with_the_latest_values(app: App, seed: Seed) -> None:
     first = forecast(seed.patient.id, seed.clinic.id, due=D(2026, 2, 1), overdue=D(2026, 2, 8))
     second = forecast(
-        seed.patient.id, seed.clinic.id, status="overdue", due=D(2026, 3, 1), flags=("needs_review", "b")
+        seed.patient.id, seed.clinic.id, status="needs_review", due=D(2026, 3, 1), flags=("REVIEW_OVERDUE",)
     )
     with app.uow() as uow:
         uow.forecasts.save(first, actor="nurse", at=NOW)
@@ -47,26 +49,38 @@ def _patients(app: App, owner: ClinicRecord, count: int) -> list[PatientRecord]:
     return people
 
 
-def test_the_recall_list_puts_overdue_first_then_orders_by_due_date(app: App, seed: Seed) -> None:
-    a, b, c, d, e, f = _patients(app, seed.clinic, 6)
+def test_the_recall_list_orders_by_urgency_then_overdue_on_the_day_then_due(app: App, seed: Seed) -> None:
+    people = iter(_patients(app, seed.clinic, 10))
     cid = seed.clinic.id
-    long_overdue = forecast(d.id, cid, status="overdue", due=D(2025, 12, 20), overdue=D(2026, 1, 4))
-    overdue_today = forecast(a.id, cid, status="overdue", due=D(2025, 12, 30), overdue=TODAY)
-    due_long_grace = forecast(c.id, cid, due=D(2026, 1, 2), overdue=D(2026, 1, 20))
-    due_soon = forecast(b.id, cid, due=D(2026, 1, 4), overdue=D(2026, 1, 10))
-    later = forecast(e.id, cid, status="not_due", due=D(2026, 2, 1), overdue=D(2026, 2, 8))
-    no_next_dose = forecast(f.id, cid, status="stopped")
+
+    def saved(status: ForecastStatus, due: D | None, overdue: D | None, *flags: str) -> StoredForecast:
+        return forecast(next(people).id, cid, status=status, due=due, overdue=overdue, flags=flags)
+
+    expected = [
+        saved("overdue", D(2025, 12, 25), D(2026, 1, 1), "MAINTENANCE_LAPSED"),
+        saved("overdue", D(2025, 12, 20), D(2026, 1, 4)),
+        saved("overdue", D(2025, 12, 30), TODAY),  # the overdue date is the first overdue day
+        saved("due", D(2026, 1, 3), D(2026, 1, 4)),  # stored before it fell overdue: overdue today
+        saved("due", D(2026, 1, 2), D(2026, 1, 20)),
+        saved("due", D(2026, 1, 4), D(2026, 1, 10)),
+        saved("needs_review", None, None, "NO_IMPROVEMENT"),
+        saved("due_soon", D(2026, 1, 12), D(2026, 1, 19)),
+        saved("on_track", D(2026, 2, 1), D(2026, 2, 8)),
+        saved("stopped", None, None),
+    ]
     with app.uow() as uow:
-        for saved in (no_next_dose, later, due_soon, due_long_grace, overdue_today, long_overdue):
-            uow.forecasts.save(saved, actor="recall-job", at=NOW)
+        for stored in reversed(expected):
+            uow.forecasts.save(stored, actor="recall-job", at=NOW)
         uow.commit()
 
     with app.uow() as uow:
         everyone = uow.forecasts.recall(cid, None, as_of=TODAY)
         first_two = uow.forecasts.recall(cid, None, as_of=TODAY, limit=2)
+        on_the_list = uow.forecasts.recall(cid, RECALL_STATUSES, as_of=TODAY)
 
-    assert everyone == [long_overdue, overdue_today, due_long_grace, due_soon, later, no_next_dose]
-    assert first_two == [long_overdue, overdue_today]
+    assert everyone == expected
+    assert first_two == expected[:2]
+    assert on_the_list == expected[:8]
 
 
 def test_the_recall_list_filters_by_clinic_and_status(app: App, seed: Seed) -> None:

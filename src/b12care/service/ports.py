@@ -205,9 +205,11 @@ class ForecastRepository(Protocol):
         as_of: dt.date,
         limit: int = 100,
     ) -> list[StoredForecast]:
-        """The recall list: overdue on ``as_of`` first, then by due date (no due date last).
+        """The recall list, most urgent first: ``b12care.domain.recall.urgency`` of status and flags,
+        then overdue on ``as_of`` before not yet overdue, then by due date (no due date last).
 
-        Filters by clinic and status when given; leaves out patients marked entered-in-error.
+        Filters by clinic and status when given (``b12care.domain.recall.RECALL_STATUSES`` for the
+        clinic's list); leaves out patients marked entered-in-error.
         """
         ...
 

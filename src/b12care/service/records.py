@@ -12,13 +12,16 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Literal
 
-from b12care.domain.vocabulary import Drug, Route, Test
+from b12care.domain.forecast import ForecastStatus
+from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
+from b12care.domain.vocabulary import Drug, Route, Test, codes_of
 
 __all__ = [
     "DOSE_SOURCES",
     "DOSE_STATUSES",
+    "FORECAST_STATUSES",
     "OVERALL_CHANGES",
     "REVIEW_DECISIONS",
     "SEXES",
@@ -44,33 +47,16 @@ __all__ = [
 
 DoseSource = Literal["clinic", "self", "caregiver"]
 DoseStatus = Literal["completed", "not_done"]
-OverallChange = Literal["better", "same", "worse"]
 Sex = Literal["female", "male", "other", "unknown"]
-ReviewDecisionCode = Literal[
-    "continue_loading",
-    "no_further_improvement",
-    "shorten_interval",
-    "lengthen_interval",
-    "switch_to_oral",
-    "stop_cause_resolved",
-    "reassess_diagnosis",
-    "refer_specialist",
-]
-DOSE_SOURCES: tuple[str, ...] = get_args(DoseSource)
-DOSE_STATUSES: tuple[str, ...] = get_args(DoseStatus)
-OVERALL_CHANGES: tuple[str, ...] = get_args(OverallChange)
-SEXES: tuple[str, ...] = get_args(Sex)
-REVIEW_DECISIONS: tuple[str, ...] = get_args(ReviewDecisionCode)
-# fatigue; pins and needles / numbness; balance; memory / concentration; mood; sore tongue or mouth; vision
-SYMPTOMS: tuple[str, ...] = (
-    "fatigue",
-    "pins_and_needles",
-    "balance",
-    "memory",
-    "mood",
-    "sore_tongue",
-    "vision",
-)
+OverallChange = Overall  # the engine's vocabularies, under the names the records use
+ReviewDecisionCode = ReviewDecision
+DOSE_SOURCES: tuple[str, ...] = codes_of(DoseSource)
+DOSE_STATUSES: tuple[str, ...] = codes_of(DoseStatus)
+SEXES: tuple[str, ...] = codes_of(Sex)
+# The engine's vocabularies, so what is stored is what the domain evaluates.
+OVERALL_CHANGES: tuple[str, ...] = codes_of(Overall)
+REVIEW_DECISIONS: tuple[str, ...] = codes_of(ReviewDecision)
+FORECAST_STATUSES: tuple[str, ...] = codes_of(ForecastStatus)
 MAX_SYMPTOM_SCORE = 3
 
 AuditDetail = Mapping[str, str | int | bool | None]
@@ -286,13 +272,14 @@ class AuditEntry:
 class StoredForecast:
     """A patient's current forecast, kept beside the record so the recall list is an index query.
 
-    ``earliest``/``due``/``overdue`` follow docs/date-policy.md (overdue is the first overdue day);
-    each is None when the forecast has no next dose.
+    Fields are the domain Forecast's (``b12care.domain.forecast``): ``earliest``/``due``/``overdue``
+    follow docs/date-policy.md (overdue is the first overdue day) and are None when there is no next
+    dose; ``flags`` are flag codes. The store derives the recall urgency from status and flags.
     """
 
     patient_id: str
     clinic_id: str
-    status: str
+    status: ForecastStatus
     earliest: dt.date | None
     due: dt.date | None
     overdue: dt.date | None
@@ -300,3 +287,7 @@ class StoredForecast:
     as_of: dt.date
     pack_id: str
     pack_version: str
+
+    def __post_init__(self) -> None:
+        if self.status not in FORECAST_STATUSES:
+            raise ValueError(f"status: {self.status!r} is not one of {', '.join(FORECAST_STATUSES)}")

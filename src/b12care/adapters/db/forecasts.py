@@ -2,7 +2,8 @@
 
 The forecast is upserted in the same transaction as the write that changed it, so the recall list is
 one range of the index ``ix_stored_forecasts_recall (clinic_id, status, due)`` - never a scan of every
-patient's history.
+patient's history. Its order is the engine's: ``b12care.domain.recall.urgency`` (stored with the row),
+then overdue on the day asked about, then due date.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, RowMapping, Select, and_, case, nulls_last, s
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables import patients, stored_forecasts
+from b12care.domain.recall import urgency
 from b12care.service.records import StoredForecast
 
 __all__ = ["SqlForecastRepository", "recall_statement"]
@@ -46,6 +48,7 @@ class SqlForecastRepository:
         values = {
             "clinic_id": forecast.clinic_id,
             "status": forecast.status,
+            "urgency": urgency(forecast.status, forecast.flags),
             "earliest": forecast.earliest,
             "due": forecast.due,
             "overdue": forecast.overdue,
@@ -89,7 +92,10 @@ class SqlForecastRepository:
         as_of: dt.date,
         limit: int = 100,
     ) -> list[StoredForecast]:
-        """Overdue on ``as_of`` first, then by due date (none last); patients in error left out."""
+        """Most urgent first (recall urgency, then overdue on ``as_of``, then due date; none last).
+
+        ``clinic_id``/``statuses`` filter when given; patients marked entered-in-error are left out.
+        """
         statement = recall_statement(clinic_id, statuses, as_of, limit)
         return [_forecast(row) for row in self._connection.execute(statement).mappings()]
 
@@ -104,7 +110,7 @@ def recall_statement(
         select(stored_forecasts)
         .join(patients, patients.c.id == f.patient_id)
         .where(patients.c.entered_in_error_at.is_(None))
-        .order_by(overdue_now, nulls_last(f.due), f.patient_id)
+        .order_by(f.urgency, overdue_now, nulls_last(f.due), f.patient_id)
         .limit(limit)
     )
     if clinic_id is not None:

@@ -226,6 +226,8 @@ stored_forecasts = Table(
     Column("patient_id", String(ID), ForeignKey("patients.id"), primary_key=True),
     Column("clinic_id", String(ID), ForeignKey("clinics.id"), nullable=False),
     Column("status", String(32), nullable=False),
+    # b12care.domain.recall.urgency(status, flags), kept so the recall list sorts without reasoning.
+    Column("urgency", SmallInteger, nullable=False),
     Column("earliest", Date, nullable=True),
     Column("due", Date, nullable=True),
     Column("overdue", Date, nullable=True),

@@ -184,6 +184,7 @@ def upgrade() -> None:
         sa.Column("patient_id", ID, sa.ForeignKey("patients.id"), primary_key=True),
         sa.Column("clinic_id", ID, sa.ForeignKey("clinics.id"), nullable=False),
         sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("urgency", sa.SmallInteger(), nullable=False),
         sa.Column("earliest", sa.Date(), nullable=True),
         sa.Column("due", sa.Date(), nullable=True),
         sa.Column("overdue", sa.Date(), nullable=True),
