@@ -32,24 +32,27 @@ def test_clinics_and_patients_round_trip(app: App) -> None:
         assert uow.patients.list_for_clinic(new_clinic.id) == [first, second]
 
 
-@pytest.mark.parametrize(
-    "value", ["1.000", "0.0100", "1000", "1E+3", "0.000000000000000001", "123456789.123456789"]
-)
-def test_doses_and_labs_keep_decimals_exactly(app: App, seed: Seed, value: str) -> None:
-    stored_dose = dose(seed.patient.id, dose=Decimal(value))
-    stored_lab = lab(seed.patient.id, value=value)
+EXACT = ["1.000", "0.0100", "1000", "1E+3", "0.000000000000000001", "123456789.123456789"]
+
+
+def test_doses_and_labs_keep_decimals_exactly(app: App, seed: Seed) -> None:
+    doses = [dose(seed.patient.id, dose=Decimal(value)) for value in EXACT]
+    labs = [lab(seed.patient.id, value=value) for value in EXACT]
 
     with app.uow() as uow:
-        uow.doses.add(stored_dose)
-        uow.labs.add(stored_lab)
+        for record in doses:
+            uow.doses.add(record)
+        for result in labs:
+            uow.labs.add(result)
         uow.commit()
 
     with app.uow() as uow:
-        stored = (uow.doses.get(stored_dose.id).dose, uow.labs.get(stored_lab.id).value)
+        stored_doses = [uow.doses.get(record.id).dose for record in doses]
+        stored_labs = [uow.labs.get(result.id).value for result in labs]
     # Same digits and exponent, not merely equal: 1.000 stays 1.000.
-    assert [number.as_tuple() if number is not None else None for number in stored] == [
-        Decimal(value).as_tuple()
-    ] * 2
+    expected = [Decimal(value).as_tuple() for value in EXACT]
+    assert [number.as_tuple() for number in stored_doses if number is not None] == expected
+    assert [number.as_tuple() for number in stored_labs] == expected
 
 
 def test_every_dose_field_round_trips_including_not_done(app: App, seed: Seed) -> None:
