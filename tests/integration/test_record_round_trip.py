@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from b12care.adapters.db.tables import symptom_checks
 from b12care.bootstrap import App
 from b12care.service.ports import ConstraintError, RecordNotFoundError
-from b12care.service.records import ClinicRecord, new_id
+from b12care.service.records import ClinicRecord, EnteredInError, new_id
 
 
 def test_clinics_and_patients_round_trip(app: App) -> None:
@@ -33,6 +33,21 @@ def test_clinics_and_patients_round_trip(app: App) -> None:
 
 
 EXACT = ["1.000", "0.0100", "1000", "1E+3", "0.000000000000000001", "123456789.123456789"]
+
+
+def test_all_ids_lists_every_patient_not_entered_in_error(app: App, seed: Seed) -> None:
+    other_clinic = clinic("East")
+    there, mistake = patient(other_clinic.id, "E-1"), patient(seed.clinic.id, "H-X")
+    with app.uow() as uow:
+        uow.clinics.add(other_clinic)
+        uow.patients.add(there)
+        uow.patients.add(mistake)
+        uow.patients.mark_entered_in_error(mistake.id, EnteredInError(NOW, "admin", "duplicate"))
+        uow.commit()
+
+    with app.uow() as uow:
+        assert uow.patients.all_ids() == sorted([seed.patient.id, there.id])
+        assert uow.patients.all_ids(other_clinic.id) == [there.id]
 
 
 def test_doses_and_labs_keep_decimals_exactly(app: App, seed: Seed) -> None:

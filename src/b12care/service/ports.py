@@ -121,6 +121,10 @@ class PatientRepository(Protocol):
         """The clinic's patients by creation time, then their reference."""
         ...
 
+    def all_ids(self, clinic_id: str | None = None) -> list[str]:
+        """Every patient id not marked entered-in-error (of one clinic when given), for recompute jobs."""
+        ...
+
     def mark_entered_in_error(self, patient_id: str, mark: EnteredInError) -> PatientRecord:
         """Keep the patient but mark it as entered in error (who, when, why)."""
         ...

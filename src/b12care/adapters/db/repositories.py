@@ -213,6 +213,14 @@ class SqlPatientRepository(_MarkableStore[PatientRecord]):
         c = patients.c
         return self._select(c.clinic_id == clinic_id, order_by=(c.created_at, c.reference, c.id))
 
+    def all_ids(self, clinic_id: str | None = None) -> list[str]:
+        """Every patient id not marked entered-in-error (of one clinic when given), in id order."""
+        c = patients.c
+        statement = select(c.id).where(c.entered_in_error_at.is_(None)).order_by(c.id)
+        if clinic_id is not None:
+            statement = statement.where(c.clinic_id == clinic_id)
+        return list(self._connection.execute(statement).scalars())
+
 
 class _EntryStore(_MarkableStore[E]):
     """Patient-level entries listed by date, then recording time."""
