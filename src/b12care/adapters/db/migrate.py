@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 __all__ = [
     "MIGRATIONS",
+    "alembic_config",
     "current_revision",
     "downgrade_to",
     "head_revision",
@@ -29,7 +30,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 0x0B12CA4E  # any constant shared by every b12care process
 
 
-def _config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for our migrations, bound to ``connection`` when given (no ini file)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     if connection is not None:
@@ -44,13 +46,13 @@ def _lock(connection: Connection) -> None:
 
 def revisions() -> list[str]:
     """Every revision id, oldest first."""
-    script = ScriptDirectory.from_config(_config())
+    script = ScriptDirectory.from_config(alembic_config())
     return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 def head_revision() -> str:
     """The newest revision id."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no migrations found in {MIGRATIONS}")
     return head
@@ -66,14 +68,14 @@ def upgrade_to(engine: Engine, revision: str) -> None:
     """Upgrade the database to ``revision`` in one transaction."""
     with engine.begin() as connection:
         _lock(connection)
-        command.upgrade(_config(connection), revision)
+        command.upgrade(alembic_config(connection), revision)
 
 
 def downgrade_to(engine: Engine, revision: str) -> None:
     """Downgrade the database to ``revision`` (``"base"`` drops everything: tests and rebuilds only)."""
     with engine.begin() as connection:
         _lock(connection)
-        command.downgrade(_config(connection), revision)
+        command.downgrade(alembic_config(connection), revision)
 
 
 def upgrade_to_head(engine: Engine) -> None:
@@ -83,4 +85,4 @@ def upgrade_to_head(engine: Engine) -> None:
         _lock(connection)
         if MigrationContext.configure(connection).get_current_revision() == head:
             return
-        command.upgrade(_config(connection), head)
+        command.upgrade(alembic_config(connection), head)
