@@ -5,7 +5,6 @@ Bad input exits 2 with one line naming the field (``error: labs[0].unit: ...``),
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -17,13 +16,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from b12care.bootstrap import bootstrap, system_clock
 from b12care.domain.errors import B12CareError, InputError
+from b12care.entrypoints.cli.record import add_record_commands, parse_day
 from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_packs, render_plan
 from b12care.knowledge import list_packs
 from b12care.service.case_file import parse_case_json, parse_forecast_case_json
 from b12care.service.forecasting import forecast_case, forecast_to_dict
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import explain_rule, plan_case
+from b12care.service.ports import RecordNotFoundError
+from b12care.service.treatment import Services
 
 __all__ = ["create_app", "main"]
 
@@ -46,6 +49,9 @@ def _clean_errors(err: Console) -> Iterator[None]:
     except InputError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
+    except RecordNotFoundError as error:
+        err.print(f"error: {error.entity}: {error}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_INPUT) from None
     except B12CareError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_KNOWLEDGE) from None
@@ -61,13 +67,6 @@ def _read_case(source: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise InputError("CASE", f"cannot read {source}: {error}") from None
-
-
-def _parse_day(text: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def create_app(
@@ -123,10 +122,14 @@ def create_app(
 
     @app.command()
     def forecast(
+        patient: Annotated[str | None, typer.Argument(help="Patient id in the database.")] = None,
         case: Annotated[
-            str, typer.Option("--case", metavar="CASE.json|-", help="Case file with its history.")
-        ],
-        as_of: Annotated[str, typer.Option(help="The day to forecast for (YYYY-MM-DD).")],
+            str | None,
+            typer.Option("--case", metavar="CASE.json|-", help="Case file with its history instead."),
+        ] = None,
+        as_of: Annotated[
+            str | None, typer.Option(help="The day to forecast for (YYYY-MM-DD); default today.")
+        ] = None,
         output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
             OutputFormat.text
         ),
@@ -138,18 +141,25 @@ def create_app(
             str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range.")
         ] = None,
     ) -> None:
-        """Evaluate recorded doses against the plan and forecast the next one (database-free form)."""
+        """Evaluate recorded doses against the plan and forecast the next one (a patient, or --case)."""
         stdout, stderr = console(out, False), console(err, True)
         with _clean_errors(stderr):
-            parsed, history = parse_forecast_case_json(_read_case(case))
-            result = forecast_case(
-                parsed,
-                history,
-                as_of=_parse_day(as_of, "as_of"),
-                pack_id=pack,
-                overlay=overlay,
-                maintenance_interval=maintenance_interval,
-            )
+            day = parse_day(as_of, "as_of") if as_of else None
+            if (patient is None) == (case is None):
+                raise InputError("PATIENT", "give a patient id or --case CASE.json, not both")
+            if patient is not None:
+                with bootstrap() as booted:
+                    result = Services(booted.uow, booted.clock).view(patient, day).forecast
+            else:
+                parsed, history = parse_forecast_case_json(_read_case(case or "-"))
+                result = forecast_case(
+                    parsed,
+                    history,
+                    as_of=day or system_clock().date(),
+                    pack_id=pack,
+                    overlay=overlay,
+                    maintenance_interval=maintenance_interval,
+                )
             if output is OutputFormat.json:
                 stdout.print_json(json.dumps(forecast_to_dict(result)))
             else:
@@ -175,6 +185,7 @@ def create_app(
         with _clean_errors(stderr):
             render_explanations(explain_rule(rule_id, pack, overlay), stdout)
 
+    add_record_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 
 

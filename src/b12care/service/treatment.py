@@ -1,0 +1,377 @@
+"""Use cases of the treatment record: patients, doses, labs, symptom checks, reviews, forecasts, recall.
+
+Every write runs in one unit of work together with the patient's refreshed forecast, so the stored
+forecast (and with it the recall list) is never behind the record. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from b12care.domain.calendar import parse_interval
+from b12care.domain.case import LabResult
+from b12care.domain.errors import InputError
+from b12care.domain.forecast import Forecast, forecast_plan
+from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
+from b12care.domain.labs import validate_lab_units
+from b12care.domain.plan import PlanOptions, build_plan
+from b12care.domain.quantity import Quantity
+from b12care.domain.vocabulary import Drug, Route, Test
+from b12care.service.case_file import parse_case_json
+from b12care.service.planning import choose_pack
+from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from b12care.service.records import (
+    ClinicRecord,
+    DoseRecord,
+    DoseSource,
+    DoseStatus,
+    EnteredInError,
+    LabRecord,
+    PatientRecord,
+    PlanVersionRecord,
+    ReviewRecord,
+    StoredForecast,
+    SymptomCheckRecord,
+    new_id,
+)
+
+__all__ = ["DoseInput", "PatientView", "Services", "current_forecast", "load_history", "refresh_forecast"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientView:
+    """A patient with the current plan version and forecast."""
+
+    patient: PatientRecord
+    plan_version: PlanVersionRecord
+    forecast: Forecast
+
+
+@dataclass(frozen=True, slots=True)
+class DoseInput:
+    """A dose as a nurse records it."""
+
+    date: dt.date
+    drug: Drug | None = None
+    dose: Decimal | None = None
+    unit: str | None = None
+    route: Route | None = None
+    site: str | None = None
+    lot: str | None = None
+    given_by: str | None = None
+    source: DoseSource = "clinic"
+    not_done_reason: str | None = None
+    idempotency_key: str | None = None
+
+
+def load_history(uow: UnitOfWork, patient_id: str) -> History:
+    """The patient's record as the domain History (entries marked entered-in-error left out)."""
+    doses = tuple(
+        AdministeredDose(
+            d.date,
+            Quantity(d.dose, d.dose_unit) if d.dose is not None and d.dose_unit else None,
+            d.route,
+            d.drug,
+            d.status,
+            d.entered_in_error is not None,
+        )
+        for d in uow.doses.list_for(patient_id)
+    )
+    labs = tuple(
+        LabResult(x.test, x.value, x.unit, x.date)
+        for x in uow.labs.list_for(patient_id)
+        if not x.entered_in_error
+    )
+    checks = tuple(
+        SymptomCheck(c.date, c.overall, dict(c.scores))  # type: ignore[arg-type]
+        for c in uow.symptom_checks.list_for(patient_id)
+        if not c.entered_in_error
+    )
+    reviews = tuple(
+        Review(r.date, r.decision, parse_interval(r.new_interval) if r.new_interval else None)
+        for r in uow.reviews.list_for(patient_id)
+        if not r.entered_in_error
+    )
+    return History(doses, labs, checks, reviews)
+
+
+def current_forecast(uow: UnitOfWork, patient_id: str, as_of: dt.date) -> tuple[PlanVersionRecord, Forecast]:
+    """The patient's forecast on ``as_of`` from the latest plan version and the whole record."""
+    version = uow.plans.latest(patient_id)
+    if version is None:
+        raise InputError("patient", f"patient {patient_id} has no plan")
+    case = parse_case_json(version.case_json)
+    pack = choose_pack(case.pack, version.pack_id)
+    interval = parse_interval(version.maintenance_interval) if version.maintenance_interval else None
+    plan = build_plan(case, pack, PlanOptions(maintenance_interval=interval))
+    return version, forecast_plan(plan, load_history(uow, patient_id), pack, as_of)
+
+
+def refresh_forecast(
+    uow: UnitOfWork, patient: PatientRecord, as_of: dt.date, *, actor: str, at: dt.datetime
+) -> Forecast:
+    """Recompute and store the patient's forecast inside the caller's unit of work."""
+    _, forecast = current_forecast(uow, patient.id, as_of)
+    nxt = forecast.next_dose
+    stored = StoredForecast(
+        patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        status=forecast.status,
+        earliest=nxt.earliest if nxt else None,
+        due=nxt.due if nxt else None,
+        overdue=nxt.overdue if nxt else None,
+        flags=tuple(f.code for f in forecast.flags),
+        as_of=as_of,
+        pack_id=forecast.plan.pack_id,
+        pack_version=forecast.plan.pack_version,
+    )
+    uow.forecasts.save(stored, actor=actor, at=at)
+    return forecast
+
+
+def _eie(mark: EnteredInError | None) -> str:
+    return "" if mark is None else f"{mark.by} {mark.at:%Y-%m-%d}: {mark.reason}"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The treatment-record use cases over one database and clock."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    def today(self) -> dt.date:
+        """The clock's date."""
+        return self.clock().date()
+
+    def _write(self, patient_id: str, actor: str, action: Callable[[UnitOfWork, dt.datetime], T]) -> T:
+        """Run ``action`` and refresh the patient's stored forecast in one transaction."""
+        at = self.clock()
+        with self.uow() as uow:
+            patient = uow.patients.get(patient_id)
+            try:
+                result = action(uow, at)
+            except ValueError as error:  # a record refused its own fields: "field: message"
+                field, _, message = str(error).partition(": ")
+                raise InputError(field if message else "entry", message or field) from None
+            refresh_forecast(uow, patient, at.date(), actor=actor, at=at)
+            uow.commit()
+        return result
+
+    def add_clinic(self, name: str, actor: str) -> ClinicRecord:
+        """Create a clinic."""
+        with self.uow() as uow:
+            clinic = uow.clinics.add(ClinicRecord(new_id(), name, self.clock(), actor))
+            uow.commit()
+        return clinic
+
+    def add_patient(
+        self,
+        *,
+        clinic_id: str,
+        reference: str,
+        name: str,
+        case_json: str,
+        actor: str,
+        maintenance_interval: str | None = None,
+    ) -> PatientRecord:
+        """Create a patient with plan version 1 from a case file, and store the first forecast."""
+        case = parse_case_json(case_json)
+        pack = choose_pack(case.pack)
+        chosen = (
+            parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
+        )
+        build_plan(
+            case, pack, PlanOptions(maintenance_interval=chosen)
+        )  # refuse a case that cannot be planned
+        at = self.clock()
+        sex = case.patient.sex if case.patient.sex in ("female", "male", "other") else "unknown"
+        record = PatientRecord(new_id(), clinic_id, reference, name, case.patient.birth_date, sex, at, actor)  # type: ignore[arg-type]
+        with self.uow() as uow:
+            patient = uow.patients.add(record)
+            version = PlanVersionRecord(
+                new_id(),
+                patient.id,
+                1,
+                case_json,
+                pack.id,
+                pack.version,
+                maintenance_interval,
+                None,
+                actor,
+                at,
+            )
+            uow.plans.add(version)
+            refresh_forecast(uow, patient, at.date(), actor=actor, at=at)
+            uow.commit()
+        return patient
+
+    def record_dose(self, patient_id: str, dose: DoseInput, actor: str) -> DoseRecord:
+        """Record a dose (given, or not done with a reason); a repeated idempotency key stores one dose."""
+        status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
+
+        def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
+            record = DoseRecord(
+                id=new_id(),
+                patient_id=patient_id,
+                date=dose.date,
+                drug=dose.drug,
+                product=None,
+                dose=dose.dose,
+                dose_unit=dose.unit,
+                route=dose.route,
+                site=dose.site,
+                lot=dose.lot,
+                given_by=dose.given_by,
+                source=dose.source,
+                status=status,
+                not_done_reason=dose.not_done_reason,
+                idempotency_key=dose.idempotency_key,
+                recorded_by=actor,
+                recorded_at=at,
+            )
+            return uow.doses.add(record)
+
+        return self._write(patient_id, actor, add)
+
+    def record_lab(
+        self, patient_id: str, *, test: Test, value: Decimal, unit: str, day: dt.date, actor: str
+    ) -> LabRecord:
+        """Record a laboratory result (units checked against the patient's pack)."""
+
+        def add(uow: UnitOfWork, at: dt.datetime) -> LabRecord:
+            version = uow.plans.latest(patient_id)
+            if version is not None:
+                pack = choose_pack(None, version.pack_id)
+                validate_lab_units((LabResult(test, value, unit, day),), pack, day)
+            return uow.labs.add(LabRecord(new_id(), patient_id, test, value, unit, day, actor, at))
+
+        return self._write(patient_id, actor, add)
+
+    def record_symptoms(
+        self, patient_id: str, day: dt.date, overall: Overall, scores: dict[str, int], actor: str
+    ) -> SymptomCheckRecord:
+        """Record a symptom check: scores 0-3 and the overall direction."""
+
+        def add(uow: UnitOfWork, at: dt.datetime) -> SymptomCheckRecord:
+            return uow.symptom_checks.add(
+                SymptomCheckRecord(new_id(), patient_id, day, overall, actor, at, scores)
+            )
+
+        return self._write(patient_id, actor, add)
+
+    def record_review(
+        self,
+        patient_id: str,
+        *,
+        day: dt.date,
+        decision: ReviewDecision,
+        actor: str,
+        note: str = "",
+        new_interval: str | None = None,
+    ) -> ReviewRecord:
+        """Record a clinical review; an interval change also becomes a new plan version citing it."""
+        if new_interval is not None:
+            parse_interval(new_interval, "new_interval")
+
+        def add(uow: UnitOfWork, at: dt.datetime) -> ReviewRecord:
+            review = uow.reviews.add(
+                ReviewRecord(new_id(), patient_id, day, decision, note, actor, at, new_interval)
+            )
+            if decision in ("shorten_interval", "lengthen_interval") and new_interval is not None:
+                latest = uow.plans.latest(patient_id)
+                if latest is not None:
+                    uow.plans.add(
+                        PlanVersionRecord(
+                            new_id(),
+                            patient_id,
+                            latest.version + 1,
+                            latest.case_json,
+                            latest.pack_id,
+                            latest.pack_version,
+                            new_interval,
+                            review.id,
+                            actor,
+                            at,
+                        )
+                    )
+            return review
+
+        return self._write(patient_id, actor, add)
+
+    def view(self, patient_id: str, as_of: dt.date | None = None) -> PatientView:
+        """The patient, the plan version in force and the forecast on ``as_of`` (default today)."""
+        with self.uow() as uow:
+            patient = uow.patients.get(patient_id)
+            version, forecast = current_forecast(uow, patient_id, as_of or self.today())
+        return PatientView(patient, version, forecast)
+
+    def patients(self, clinic_id: str) -> list[PatientRecord]:
+        """A clinic's patients."""
+        with self.uow() as uow:
+            uow.clinics.get(clinic_id)
+            return uow.patients.list_for_clinic(clinic_id)
+
+    def patient_count(self) -> int:
+        """How many patients the database holds."""
+        with self.uow() as uow:
+            return len(uow.patients.all_ids())
+
+    def history(self, patient_id: str) -> list[tuple[str, str, str, str, str]]:
+        """Every entry as rows (date, entry, detail, recorded by, entered-in-error), oldest first."""
+        rows: list[tuple[dt.date, str, str, str, str]] = []
+        with self.uow() as uow:
+            uow.patients.get(patient_id)
+            for d in uow.doses.list_for(patient_id):
+                what = (
+                    f"{d.dose} {d.dose_unit} {d.route}"
+                    if d.status == "completed"
+                    else f"not done: {d.not_done_reason}"
+                )
+                rows.append((d.date, "dose", what, d.recorded_by, _eie(d.entered_in_error)))
+            for x in uow.labs.list_for(patient_id):
+                rows.append(
+                    (x.date, "lab", f"{x.test} {x.value} {x.unit}", x.recorded_by, _eie(x.entered_in_error))
+                )
+            for c in uow.symptom_checks.list_for(patient_id):
+                scores = " ".join(f"{k}={v}" for k, v in c.scores.items())
+                rows.append(
+                    (
+                        c.date,
+                        "symptoms",
+                        f"{c.overall} {scores}".strip(),
+                        c.recorded_by,
+                        _eie(c.entered_in_error),
+                    )
+                )
+            for r in uow.reviews.list_for(patient_id):
+                what = r.decision + (f" -> {r.new_interval}" if r.new_interval else "")
+                rows.append((r.date, "review", what, r.reviewed_by, _eie(r.entered_in_error)))
+        rows.sort(key=lambda row: row[0])
+        return [(day.isoformat(), *rest) for day, *rest in rows]  # type: ignore[misc]
+
+    def recall(
+        self, clinic_id: str | None, statuses: list[str] | None, as_of: dt.date, limit: int = 100
+    ) -> list[tuple[PatientRecord, StoredForecast]]:
+        """The recall list on ``as_of``: most urgent first, with each patient."""
+        with self.uow() as uow:
+            rows = uow.forecasts.recall(clinic_id, statuses, as_of, limit)
+            return [(uow.patients.get(row.patient_id), row) for row in rows]
+
+    def recompute(self, actor: str, as_of: dt.date | None = None) -> Iterator[str]:
+        """Rebuild every stored forecast (e.g. after a pack upgrade); yields each patient id when done."""
+        day = as_of or self.today()
+        with self.uow() as uow:
+            patient_ids = uow.patients.all_ids()
+        for patient_id in patient_ids:
+            at = self.clock()
+            with self.uow() as uow:
+                refresh_forecast(uow, uow.patients.get(patient_id), day, actor=actor, at=at)
+                uow.commit()
+            yield patient_id
