@@ -95,3 +95,20 @@ def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, patient: str) ->
     result = run_cli("recompute")
     assert result.exit_code == 0
     assert "Recomputed 1 forecasts." in result.stdout
+
+
+def test_an_entry_marked_entered_in_error_is_kept_shown_and_no_longer_counted(
+    run_cli: Run, patient: str
+) -> None:
+    dose_id = run_cli("dose", "record", patient, "--date", "2026-01-05", *DOSE).stdout.strip()
+
+    result = run_cli("mark-error", "dose", dose_id, "--reason", "wrong patient", "--actor", "nurse.b")
+
+    assert result.exit_code == 0
+    history = run_cli("history", patient, width=200).stdout
+    assert "nurse.b" in history and "wrong patient" in history
+    forecast = json.loads(run_cli("forecast", patient, "--as-of", "2026-01-05", "--format", "json").stdout)
+    assert forecast["evaluations"] == []
+    again = run_cli("mark-error", "dose", dose_id, "--reason", "again")
+    assert again.exit_code == 2
+    assert again.stderr.startswith("error: dose: ")

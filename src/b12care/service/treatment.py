@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
 from b12care.domain.calendar import parse_interval
 from b12care.domain.case import LabResult
@@ -23,7 +23,7 @@ from b12care.domain.quantity import Quantity
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.service.case_file import parse_case_json
 from b12care.service.planning import choose_pack
-from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from b12care.service.ports import Clock, EntryRepository, UnitOfWork, UnitOfWorkFactory
 from b12care.service.records import (
     ClinicRecord,
     DoseRecord,
@@ -39,7 +39,15 @@ from b12care.service.records import (
     new_id,
 )
 
-__all__ = ["DoseInput", "PatientView", "Services", "current_forecast", "load_history", "refresh_forecast"]
+__all__ = [
+    "DoseInput",
+    "EntryKind",
+    "PatientView",
+    "Services",
+    "current_forecast",
+    "load_history",
+    "refresh_forecast",
+]
 
 T = TypeVar("T")
 
@@ -133,6 +141,19 @@ def refresh_forecast(
     )
     uow.forecasts.save(stored, actor=actor, at=at)
     return forecast
+
+
+EntryKind = Literal["dose", "lab", "symptoms", "review"]
+
+
+def _entries(uow: UnitOfWork, kind: EntryKind) -> EntryRepository[Any]:
+    repositories: dict[str, EntryRepository[Any]] = {
+        "dose": uow.doses,
+        "lab": uow.labs,
+        "symptoms": uow.symptom_checks,
+        "review": uow.reviews,
+    }
+    return repositories[kind]
 
 
 def _eie(mark: EnteredInError | None) -> str:
@@ -304,6 +325,20 @@ class Services:
             return review
 
         return self._write(patient_id, actor, add)
+
+    def mark_entered_in_error(self, kind: EntryKind, entry_id: str, reason: str, actor: str) -> str:
+        """Mark a dose, lab, symptom check or review entered-in-error (kept, audited); return its patient."""
+        at = self.clock()
+        with self.uow() as uow:
+            repository = _entries(uow, kind)
+            patient_id: str = repository.get(entry_id).patient_id
+            try:
+                repository.mark_entered_in_error(entry_id, EnteredInError(at, actor, reason))
+            except ValueError as error:
+                raise InputError("reason", str(error)) from None
+            refresh_forecast(uow, uow.patients.get(patient_id), at.date(), actor=actor, at=at)
+            uow.commit()
+        return patient_id
 
     def view(self, patient_id: str, as_of: dt.date | None = None) -> PatientView:
         """The patient, the plan version in force and the forecast on ``as_of`` (default today)."""

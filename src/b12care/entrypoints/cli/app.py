@@ -25,7 +25,7 @@ from b12care.service.case_file import parse_case_json, parse_forecast_case_json
 from b12care.service.forecasting import forecast_case, forecast_to_dict
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import explain_rule, plan_case
-from b12care.service.ports import RecordNotFoundError
+from b12care.service.ports import AlreadyEnteredInError, RecordNotFoundError
 from b12care.service.treatment import Services
 
 __all__ = ["create_app", "main"]
@@ -49,7 +49,7 @@ def _clean_errors(err: Console) -> Iterator[None]:
     except InputError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
-    except RecordNotFoundError as error:
+    except (RecordNotFoundError, AlreadyEnteredInError) as error:
         err.print(f"error: {error.entity}: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
     except B12CareError as error:

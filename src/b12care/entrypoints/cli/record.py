@@ -29,7 +29,7 @@ from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.entrypoints.cli.render import render_forecast
-from b12care.service.treatment import DoseInput, Services
+from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
 
@@ -270,6 +270,22 @@ def add_record_commands(
                     note=note,
                     new_interval=interval,
                 ).id
+            )
+        )
+
+    @app.command("mark-error")
+    @guarded
+    def mark_error(
+        kind: Annotated[EntryKind, typer.Argument(help="dose, lab, symptoms or review.")],
+        entry_id: str,
+        reason: Annotated[str, typer.Option(help="Why the entry is wrong (required).")],
+        actor: Actor = "",
+    ) -> None:
+        """Mark an entry as entered-in-error: it is kept, marked with who, when and why, and audited."""
+        who = actor or _default_actor()
+        run(
+            lambda s, out: out.print(
+                f"marked; patient {s.mark_entered_in_error(kind, entry_id, reason, who)}"
             )
         )
 
