@@ -112,3 +112,18 @@ def test_an_entry_marked_entered_in_error_is_kept_shown_and_no_longer_counted(
     again = run_cli("mark-error", "dose", dose_id, "--reason", "again")
     assert again.exit_code == 2
     assert again.stderr.startswith("error: dose: ")
+
+
+def test_demo_creates_patients_at_every_stage_and_the_recall_list_puts_the_most_urgent_first(
+    run_cli: Run, tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("B12CARE_DATABASE_URL", f"sqlite:///{tmp_path}/demo.db")
+
+    assert run_cli("demo", "--patients", "16", "--as-of", "2026-11-24").exit_code == 0
+
+    rows = json.loads(run_cli("recall", "--as-of", "2026-11-24", "--format", "json").stdout)
+    statuses = [row["status"] for row in rows]
+    flags = {flag for row in rows for flag in row["flags"].split()}
+    assert {"overdue", "needs_review"} <= set(statuses)
+    assert {"MAINTENANCE_LAPSED", "REVIEW_OVERDUE", "SYMPTOMS_RECURRING_BEFORE_DUE"} <= flags
+    assert "MAINTENANCE_LAPSED" in rows[0]["flags"] or "REVIEW_OVERDUE" in rows[0]["flags"]

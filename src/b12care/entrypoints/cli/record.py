@@ -29,6 +29,7 @@ from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.entrypoints.cli.render import render_forecast
+from b12care.service.demo import seed_demo
 from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
@@ -351,6 +352,26 @@ def add_record_commands(
                 out.print(table)
 
         run(show)
+
+    @app.command()
+    @guarded
+    def demo(
+        patients: Annotated[int, typer.Option(min=1, max=100000, help="How many synthetic patients.")] = 300,
+        as_of: Annotated[
+            str | None, typer.Option(help="Day the demo is set on (YYYY-MM-DD); default today.")
+        ] = None,
+    ) -> None:
+        """Create a demo clinic of synthetic patients at every stage (loading, on time, overdue...)."""
+
+        def go(s: Services, out: Console) -> None:
+            day = parse_day(as_of, "as_of") if as_of else s.today()
+            with Progress(console=out, transient=True) as progress:
+                task = progress.add_task("Creating demo patients", total=patients)
+                for _ in seed_demo(s, count=patients, as_of=day):
+                    progress.advance(task)
+            out.print(f"Created a demo clinic with {patients} patients. Try: b12care recall --as-of {day}")
+
+        run(go)
 
     @app.command()
     @guarded

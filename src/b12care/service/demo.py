@@ -1,0 +1,139 @@
+"""A demo clinic: synthetic patients at every stage of treatment, for trying b12care out.
+
+Every patient is made from a case file and doses dated by its own plan, so the demo exercises the same
+code as real use. Names are invented ("Demo Patient 0001"); nothing here is clinical data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from b12care.domain.plan import build_plan
+from b12care.service.case_file import parse_case_json
+from b12care.service.planning import choose_pack
+from b12care.service.records import DoseRecord, ReviewRecord, SymptomCheckRecord, new_id
+from b12care.service.treatment import Services, refresh_forecast
+
+__all__ = ["STAGES", "seed_demo"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    name: str
+    start_days_ago: int
+    stop_days_ago: int  # no doses recorded in the last N days
+    case: dict[str, Any]
+    review: str | None = None
+    symptoms_worse: bool = False
+
+
+STAGES = (
+    _Stage("loading", 6, 0, {}),
+    _Stage("maintenance on time", 200, 0, {}),
+    _Stage("maintenance overdue", 200, 40, {}),
+    _Stage("maintenance lapsed", 330, 250, {}),
+    _Stage("neurological under review", 30, 0, {"neurological_symptoms": True}),
+    _Stage("not started", -7, 0, {}),
+    _Stage(
+        "stopped: cause resolved",
+        200,
+        0,
+        {"cause": "medication", "medications": ["metformin"]},
+        "stop_cause_resolved",
+    ),
+    _Stage("symptoms returning", 200, 0, {}, symptoms_worse=True),
+)
+
+
+def _case(stage: _Stage, start: dt.date, rng: random.Random) -> dict[str, Any]:
+    birth = dt.date(rng.randint(1935, 2000), rng.randint(1, 12), rng.randint(1, 28))
+    case: dict[str, Any] = {
+        "pack": "uk-nice-2024",
+        "start_date": start.isoformat(),
+        "patient": {"birth_date": birth.isoformat(), "sex": rng.choice(["female", "male"])},
+        "cause": "autoimmune_gastritis",
+        "labs": [
+            {
+                "test": "total_b12",
+                "value": rng.randint(60, 170),
+                "unit": "ng/L",
+                "date": (start - dt.timedelta(days=3)).isoformat(),
+            }
+        ],
+    }
+    return case | stage.case
+
+
+def seed_demo(services: Services, *, count: int, as_of: dt.date, seed: int = 12) -> Iterator[str]:
+    """Create a demo clinic with ``count`` patients spread over every stage; yield each patient id."""
+    rng = random.Random(seed)
+    clinic = services.add_clinic("Demo clinic", "demo")
+    for index in range(count):
+        stage = STAGES[index % len(STAGES)]
+        start = as_of - dt.timedelta(days=stage.start_days_ago + rng.randint(0, 20))
+        case_json = json.dumps(_case(stage, start, rng))
+        patient = services.add_patient(
+            clinic_id=clinic.id,
+            reference=f"DEMO-{index + 1:04d}",
+            name=f"Demo Patient {index + 1:04d}",
+            case_json=case_json,
+            actor="demo",
+        )
+        _record(services, patient.id, case_json, stage, as_of)
+        yield patient.id
+
+
+def _record(services: Services, patient_id: str, case_json: str, stage: _Stage, as_of: dt.date) -> None:
+    case = parse_case_json(case_json)
+    plan = build_plan(case, choose_pack(case.pack))
+    cutoff = as_of - dt.timedelta(days=stage.stop_days_ago)
+    at = services.clock()
+    with services.uow() as uow:
+        for phase in plan.phases:
+            for planned in phase.doses:
+                if planned.date > cutoff or planned.date > as_of:
+                    continue
+                uow.doses.add(
+                    DoseRecord(
+                        id=new_id(),
+                        patient_id=patient_id,
+                        date=planned.date,
+                        drug=plan.selection.regimen.drug,
+                        product=None,
+                        dose=Decimal(planned.dose.value),
+                        dose_unit=planned.dose.unit,
+                        route=planned.route,
+                        site="left deltoid",
+                        lot="DEMO1",
+                        given_by="demo",
+                        source="clinic",
+                        status="completed",
+                        not_done_reason=None,
+                        idempotency_key=None,
+                        recorded_by="demo",
+                        recorded_at=at,
+                    )
+                )
+        if stage.review is not None:
+            review_day = as_of - dt.timedelta(days=10)
+            uow.reviews.add(ReviewRecord(new_id(), patient_id, review_day, stage.review, "demo", "demo", at))  # type: ignore[arg-type]
+        if stage.symptoms_worse:
+            uow.symptom_checks.add(
+                SymptomCheckRecord(
+                    new_id(),
+                    patient_id,
+                    as_of - dt.timedelta(days=3),
+                    "worse",
+                    "demo",
+                    at,
+                    {"fatigue": 3, "pins_and_needles": 2},
+                )
+            )
+        refresh_forecast(uow, uow.patients.get(patient_id), as_of, actor="demo", at=at)
+        uow.commit()
