@@ -2,8 +2,11 @@
 
     B12CareError
      ├── InputError        bad input from a user or another system; names the offending field
-     └── KnowledgeError    a knowledge pack or overlay is missing, invalid or does not fit
-          └── UnknownRuleError   a rule id that no loaded pack defines
+     ├── KnowledgeError    a knowledge pack or overlay is missing, invalid or does not fit
+     │    └── UnknownRuleError   a rule id that no loaded pack defines
+     └── StorageError      (service.ports) the treatment record refused or lacks something
+          ├── RecordNotFoundError, AlreadyEnteredInError   reported to the user as input errors
+          └── ConstraintError                              the database refused a write
 
 Clinical findings ("overdue", "contraindicated") are results, never exceptions. Only the faces map
 these errors to exit codes or HTTP problems.
