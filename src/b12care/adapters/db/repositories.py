@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from dataclasses import fields
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection, RowMapping, Table, select, update
 from sqlalchemy.sql.elements import ColumnElement
@@ -112,13 +113,20 @@ class _MarkableStore(ABC, Generic[R]):
 
     table: ClassVar[Table]
     entity: ClassVar[str]
+    record_type: ClassVar[type[Any]]
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    @abstractmethod
     def _from_row(self, row: RowMapping) -> R:
-        """The record of one row."""
+        """The record of one row: its fields by column name, plus the entered-in-error mark."""
+        values = {f.name: row[f.name] for f in fields(self.record_type) if f.name != "entered_in_error"}
+        return cast("R", self.record_type(**values, entered_in_error=_mark_of(row)))
+
+    @staticmethod
+    def _columns(record: Any) -> dict[str, Any]:
+        """The record's fields as column values (the entered-in-error mark has columns of its own)."""
+        return {f.name: getattr(record, f.name) for f in fields(record) if f.name != "entered_in_error"}
 
     @abstractmethod
     def _owner(self, record: R) -> AuditDetail:
@@ -176,35 +184,14 @@ class SqlPatientRepository(_MarkableStore[PatientRecord]):
 
     table = patients
     entity = "patient"
-
-    def _from_row(self, row: RowMapping) -> PatientRecord:
-        return PatientRecord(
-            id=row["id"],
-            clinic_id=row["clinic_id"],
-            reference=row["reference"],
-            name=row["name"],
-            birth_date=row["birth_date"],
-            sex=row["sex"],
-            created_at=row["created_at"],
-            created_by=row["created_by"],
-            entered_in_error=_mark_of(row),
-        )
+    record_type = PatientRecord
 
     def _owner(self, record: PatientRecord) -> AuditDetail:
         return {"clinic_id": record.clinic_id}
 
     def add(self, patient: PatientRecord) -> PatientRecord:
         """Store a new patient (ConstraintError for an unknown clinic)."""
-        values = {
-            "id": patient.id,
-            "clinic_id": patient.clinic_id,
-            "reference": patient.reference,
-            "name": patient.name,
-            "birth_date": patient.birth_date,
-            "sex": patient.sex,
-            "created_at": patient.created_at,
-            "created_by": patient.created_by,
-        }
+        values = self._columns(patient)
         self._insert(values, at=patient.created_at, actor=patient.created_by, detail=self._owner(patient))
         return patient
 
@@ -239,39 +226,14 @@ class SqlPlanVersionRepository(_MarkableStore[PlanVersionRecord]):
 
     table = plan_versions
     entity = "plan_version"
-
-    def _from_row(self, row: RowMapping) -> PlanVersionRecord:
-        return PlanVersionRecord(
-            id=row["id"],
-            patient_id=row["patient_id"],
-            version=row["version"],
-            case_json=row["case_json"],
-            pack_id=row["pack_id"],
-            pack_version=row["pack_version"],
-            maintenance_interval=row["maintenance_interval"],
-            review_id=row["review_id"],
-            created_by=row["created_by"],
-            created_at=row["created_at"],
-            entered_in_error=_mark_of(row),
-        )
+    record_type = PlanVersionRecord
 
     def _owner(self, record: PlanVersionRecord) -> AuditDetail:
         return {"patient_id": record.patient_id, "version": record.version, "review_id": record.review_id}
 
     def add(self, record: PlanVersionRecord) -> PlanVersionRecord:
         """Store a new plan version (ConstraintError when that version number exists)."""
-        values = {
-            "id": record.id,
-            "patient_id": record.patient_id,
-            "version": record.version,
-            "case_json": record.case_json,
-            "pack_id": record.pack_id,
-            "pack_version": record.pack_version,
-            "maintenance_interval": record.maintenance_interval,
-            "review_id": record.review_id,
-            "created_by": record.created_by,
-            "created_at": record.created_at,
-        }
+        values = self._columns(record)
         self._insert(values, at=record.created_at, actor=record.created_by, detail=self._owner(record))
         return record
 
@@ -298,6 +260,7 @@ class SqlDoseRepository(_EntryStore[DoseRecord]):
 
     table = doses
     entity = "dose"
+    record_type = DoseRecord
 
     def _from_row(self, row: RowMapping) -> DoseRecord:
         return DoseRecord(
@@ -384,32 +347,11 @@ class SqlLabRepository(_EntryStore[LabRecord]):
 
     table = labs
     entity = "lab"
-
-    def _from_row(self, row: RowMapping) -> LabRecord:
-        return LabRecord(
-            id=row["id"],
-            patient_id=row["patient_id"],
-            test=row["test"],
-            value=row["value"],
-            unit=row["unit"],
-            date=row["date"],
-            recorded_by=row["recorded_by"],
-            recorded_at=row["recorded_at"],
-            entered_in_error=_mark_of(row),
-        )
+    record_type = LabRecord
 
     def add(self, record: LabRecord) -> LabRecord:
         """Store the result and audit it."""
-        values = {
-            "id": record.id,
-            "patient_id": record.patient_id,
-            "test": record.test,
-            "value": record.value,
-            "unit": record.unit,
-            "date": record.date,
-            "recorded_by": record.recorded_by,
-            "recorded_at": record.recorded_at,
-        }
+        values = self._columns(record)
         self._insert(values, at=record.recorded_at, actor=record.recorded_by, detail=self._owner(record))
         return record
 
@@ -419,6 +361,7 @@ class SqlSymptomCheckRepository(_EntryStore[SymptomCheckRecord]):
 
     table = symptom_checks
     entity = "symptom_check"
+    record_type = SymptomCheckRecord
 
     def _from_row(self, row: RowMapping) -> SymptomCheckRecord:
         return SymptomCheckRecord(
@@ -452,34 +395,13 @@ class SqlReviewRepository(_EntryStore[ReviewRecord]):
 
     table = reviews
     entity = "review"
-
-    def _from_row(self, row: RowMapping) -> ReviewRecord:
-        return ReviewRecord(
-            id=row["id"],
-            patient_id=row["patient_id"],
-            date=row["date"],
-            decision=row["decision"],
-            note=row["note"],
-            reviewed_by=row["reviewed_by"],
-            recorded_at=row["recorded_at"],
-            new_interval=row["new_interval"],
-            entered_in_error=_mark_of(row),
-        )
+    record_type = ReviewRecord
 
     def _owner(self, record: ReviewRecord) -> AuditDetail:
         return {"patient_id": record.patient_id, "decision": record.decision}
 
     def add(self, record: ReviewRecord) -> ReviewRecord:
         """Store the review and audit it."""
-        values = {
-            "id": record.id,
-            "patient_id": record.patient_id,
-            "date": record.date,
-            "decision": record.decision,
-            "note": record.note,
-            "new_interval": record.new_interval,
-            "reviewed_by": record.reviewed_by,
-            "recorded_at": record.recorded_at,
-        }
+        values = self._columns(record)
         self._insert(values, at=record.recorded_at, actor=record.reviewed_by, detail=self._owner(record))
         return record
