@@ -3,7 +3,7 @@
 The forecast is upserted in the same transaction as the write that changed it, so the recall list is
 one range of the index ``ix_stored_forecasts_recall (clinic_id, status, due)`` - never a scan of every
 patient's history. Its order is the engine's: ``b12care.domain.recall.urgency`` (stored with the row),
-then overdue on the day asked about, then due date.
+then due date.
 """
 
 from __future__ import annotations
@@ -12,14 +12,16 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, case, nulls_last, select
+from sqlalchemy import Connection, RowMapping, Select, select
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables import patients, stored_forecasts
 from b12care.domain.recall import urgency
 from b12care.service.records import StoredForecast
 
-__all__ = ["SqlForecastRepository", "recall_statement"]
+__all__ = ["NO_DUE_DATE", "SqlForecastRepository", "recall_statement"]
+
+NO_DUE_DATE = dt.date(9999, 12, 31)
 
 
 def _forecast(row: RowMapping) -> StoredForecast:
@@ -52,6 +54,7 @@ class SqlForecastRepository:
             "earliest": forecast.earliest,
             "due": forecast.due,
             "overdue": forecast.overdue,
+            "sort_due": forecast.due or NO_DUE_DATE,
             "flags": list(forecast.flags),
             "as_of": forecast.as_of,
             "pack_id": forecast.pack_id,
@@ -103,14 +106,17 @@ class SqlForecastRepository:
 def recall_statement(
     clinic_id: str | None, statuses: Collection[str] | None, as_of: dt.date, limit: int
 ) -> Select[Any]:
-    """The recall query: a range of ``ix_stored_forecasts_recall``, sorted by urgency."""
+    """The recall query, read in index order: urgency, then due date (the most overdue first), then id.
+
+    ``as_of`` does not change the order: within one urgency the earliest due date is the most overdue.
+    """
+    del as_of
     f = stored_forecasts.c
-    overdue_now = case((and_(f.overdue.is_not(None), f.overdue <= as_of), 0), else_=1)
     statement = (
         select(stored_forecasts)
         .join(patients, patients.c.id == f.patient_id)
         .where(patients.c.entered_in_error_at.is_(None))
-        .order_by(f.urgency, overdue_now, nulls_last(f.due), f.patient_id)
+        .order_by(f.urgency, f.sort_due, f.patient_id)
         .limit(limit)
     )
     if clinic_id is not None:

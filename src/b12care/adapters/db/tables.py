@@ -231,6 +231,8 @@ stored_forecasts = Table(
     Column("earliest", Date, nullable=True),
     Column("due", Date, nullable=True),
     Column("overdue", Date, nullable=True),
+    # due, or 9999-12-31 when there is no next dose: a non-null key an ascending index can sort by.
+    Column("sort_due", Date, nullable=False),
     Column("flags", JsonDocument, nullable=False),
     Column("as_of", Date, nullable=False),
     Column("pack_id", String(100), nullable=False),
@@ -239,4 +241,7 @@ stored_forecasts = Table(
     Column("updated_by", String(WHO), nullable=False),
     # The recall list: WHERE clinic_id = ? AND status IN (...) ORDER BY due - one index range.
     Index("ix_stored_forecasts_recall", "clinic_id", "status", "due"),
+    # The recall order (urgency, then due date) read straight off an index, for one clinic or all.
+    Index("ix_stored_forecasts_urgency", "urgency", "sort_due", "patient_id"),
+    Index("ix_stored_forecasts_clinic_urgency", "clinic_id", "urgency", "sort_due", "patient_id"),
 )
