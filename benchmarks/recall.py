@@ -30,7 +30,7 @@ import psycopg
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql import Select
 
-from b12care.adapters.db.forecasts import recall_statement
+from b12care.adapters.db.forecasts import NO_DUE_DATE, recall_statement
 from b12care.adapters.db.tables import clinics, patients, stored_forecasts
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
@@ -105,6 +105,7 @@ def _forecast(rng: random.Random, status: str) -> dict[str, Any]:
         "urgency": urgency(status, flags),  # type: ignore[arg-type]
         "earliest": None if due is None else due - dt.timedelta(days=7),
         "due": due,
+        "sort_due": due or NO_DUE_DATE,
         "overdue": None if due is None else due + dt.timedelta(days=14),
         "flags": flags,
         "as_of": AS_OF,

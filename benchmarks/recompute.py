@@ -38,6 +38,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import func, insert, select
 
+from b12care.adapters.db.forecasts import NO_DUE_DATE
 from b12care.adapters.db.tables import clinics, doses, patients, plan_versions, reviews, stored_forecasts
 from b12care.adapters.db.tables import symptom_checks as symptom_table
 from b12care.bootstrap import App, bootstrap
@@ -236,6 +237,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
                         "urgency": 9,
                         "earliest": None,
                         "due": None,
+                        "sort_due": NO_DUE_DATE,
                         "overdue": None,
                         "flags": [],
                         "as_of": AS_OF - dt.timedelta(days=1),
