@@ -21,12 +21,9 @@ import platform
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql import Select
 
@@ -36,13 +33,11 @@ from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
 from b12care.domain.recall import RECALL_STATUSES, urgency
 from b12care.service.treatment import Services
+from bench_db import BenchDatabase, random_uuid
 
+NAME = "b12care_bench"
 AS_OF = dt.date(2026, 11, 24)
 AT = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
-SQLITE_PATH = Path("/tmp/b12care-bench-recall.db")
-PG_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PG_DATABASE = "b12care_bench"
-PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 TARGET_MS = 100.0
 CHUNK = 20_000
 
@@ -57,27 +52,6 @@ MIX = (
     ("overdue", 0.15),
     ("needs_review", 0.10),
 )
-
-
-def _url(database: str) -> str:
-    return f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else PG_URL
-
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def _drop(database: str) -> None:
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    else:
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _forecast(rng: random.Random, status: str) -> dict[str, Any]:
@@ -124,7 +98,7 @@ def _rows(count: int, clinic_ids: list[str], seed: int) -> Iterator[tuple[list[d
         people: list[dict[str, Any]] = []
         forecasts: list[dict[str, Any]] = []
         for index in range(start, min(start + CHUNK, count)):
-            patient_id = _uuid(rng)
+            patient_id = random_uuid(rng)
             clinic_id = clinic_ids[index % len(clinic_ids)]
             error = rng.random() < 0.001
             people.append(
@@ -150,7 +124,7 @@ def _rows(count: int, clinic_ids: list[str], seed: int) -> Iterator[tuple[list[d
 def build(app: App, count: int, clinic_count: int, seed: int = 3) -> None:
     """Bulk-insert the clinics, patients and stored forecasts with Core, committing every chunk."""
     rng = random.Random(seed)
-    clinic_ids = [_uuid(rng) for _ in range(clinic_count)]
+    clinic_ids = [random_uuid(rng) for _ in range(clinic_count)]
     with app.engine.connect() as connection:
         connection.execute(
             insert(clinics),
@@ -257,11 +231,11 @@ def main() -> None:
         parser.error("bounded work: 1..2,000,000 patients, 1..1,000 clinics, 5..200 runs")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    database = BenchDatabase(NAME, args.database)
     if not args.reuse:
-        _drop(args.database)
-        if args.database == "postgresql":
-            _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
-    app = bootstrap(Settings(database_url=_url(args.database)), clock=lambda: AT)
+        database.drop()
+        database.create()
+    app = bootstrap(Settings(database_url=database.url()), clock=lambda: AT)
     try:
         with app.engine.connect() as connection:
             existing = connection.execute(select(func.count()).select_from(patients)).scalar_one()
@@ -284,7 +258,7 @@ def main() -> None:
     finally:
         app.close()
         if not args.keep:
-            _drop(args.database)
+            database.drop()
             print(f"\nremoved the {args.database} benchmark database")
 
 

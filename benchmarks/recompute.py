@@ -30,12 +30,10 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import func, insert, select
 
 from b12care.adapters.db.forecasts import NO_DUE_DATE
@@ -48,38 +46,15 @@ from b12care.service.case_file import parse_case_json
 from b12care.service.demo import STAGES
 from b12care.service.planning import choose_pack
 from b12care.service.treatment import Services, refresh_forecast
+from bench_db import BenchDatabase, random_uuid
 
+NAME = "b12care_bench_recompute"
 AS_OF = dt.date(2026, 11, 24)
 AT = dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC)
-SQLITE_PATH = Path("/tmp/b12care-bench-recompute.db")
-PG_SERVER = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
-PG_DATABASE = "b12care_bench_recompute"
-PG_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 TARGET_S = 60.0
 CHUNK = 5_000
 CLINICS = 20
 START_OFFSETS = 21  # start dates per stage, like the demo's 0-20 days of jitter
-
-
-def _url(database: str) -> str:
-    return f"sqlite:///{SQLITE_PATH}" if database == "sqlite" else PG_URL
-
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
-        connection.execute(sql)
-
-
-def _drop(database: str) -> None:
-    if database == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
-    else:
-        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
-def _uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def _templates(rng: random.Random) -> list[dict[str, Any]]:
@@ -130,7 +105,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
     """Bulk-insert clinics, patients, plan versions, doses, reviews, symptom checks and forecasts."""
     rng = random.Random(seed)
     templates = _templates(rng)
-    clinic_ids = [_uuid(rng) for _ in range(CLINICS)]
+    clinic_ids = [random_uuid(rng) for _ in range(CLINICS)]
     who = {"recorded_by": "bench", "recorded_at": AT}
     dose_count = 0
     with app.engine.connect() as connection:
@@ -154,7 +129,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
             }
             for index in range(chunk_start, min(chunk_start + CHUNK, count)):
                 template = templates[index % len(templates)]
-                patient_id = _uuid(rng)
+                patient_id = random_uuid(rng)
                 clinic_id = clinic_ids[index % CLINICS]
                 rows["patients"].append(
                     {
@@ -170,7 +145,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
                 )
                 rows["plans"].append(
                     {
-                        "id": _uuid(rng),
+                        "id": random_uuid(rng),
                         "patient_id": patient_id,
                         "version": 1,
                         "case_json": template["case_json"],
@@ -185,7 +160,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
                 for day, value, unit, route in template["doses"]:
                     rows["doses"].append(
                         {
-                            "id": _uuid(rng),
+                            "id": random_uuid(rng),
                             "patient_id": patient_id,
                             "date": day,
                             "drug": template["drug"],
@@ -206,7 +181,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
                 if template["review"] is not None:
                     rows["reviews"].append(
                         {
-                            "id": _uuid(rng),
+                            "id": random_uuid(rng),
                             "patient_id": patient_id,
                             "date": AS_OF - dt.timedelta(days=10),
                             "decision": template["review"],
@@ -219,7 +194,7 @@ def build(app: App, count: int, seed: int = 5) -> int:
                 if template["symptoms_worse"]:
                     rows["symptoms"].append(
                         {
-                            "id": _uuid(rng),
+                            "id": random_uuid(rng),
                             "patient_id": patient_id,
                             "date": AS_OF - dt.timedelta(days=3),
                             "overall": "worse",
@@ -352,12 +327,11 @@ def main() -> None:
         parser.error("bounded work: 1..200,000 patients, 0..20,000 profiled")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    url = _url(args.database)
+    database = BenchDatabase(NAME, args.database)
     if not args.reuse:
-        _drop(args.database)
-        if args.database == "postgresql":
-            _pg_admin(f"CREATE DATABASE {PG_DATABASE}")
-    app = bootstrap(Settings(database_url=url), clock=lambda: AT)
+        database.drop()
+        database.create()
+    app = bootstrap(Settings(database_url=database.url()), clock=lambda: AT)
     try:
         with app.engine.connect() as connection:
             existing = connection.execute(select(func.count()).select_from(patients)).scalar_one()
@@ -377,7 +351,7 @@ def main() -> None:
             profile(app, min(args.profile, existing))
         app.close()
         print(f"\ntiming `b12care recompute` over {existing:,} patients ({args.database}) ...", flush=True)
-        seconds = cli_recompute(url)
+        seconds = cli_recompute(database.url())
         verdict = "meets" if seconds <= TARGET_S * existing / 100_000 else "MISSES"
         print(
             f"b12care recompute: {seconds:.1f} s for {existing:,} patients = "
@@ -387,7 +361,7 @@ def main() -> None:
         if existing != 100_000:
             print(f"  EXTRAPOLATED to 100,000 patients: {seconds / existing * 100_000:.0f} s")
         if args.prototype_batch:
-            app = bootstrap(Settings(database_url=url), clock=lambda: AT)
+            app = bootstrap(Settings(database_url=database.url()), clock=lambda: AT)
             sample = min(existing, 20_000)
             per_patient = batched_recompute(app, args.prototype_batch, sample)
             print(
@@ -398,7 +372,7 @@ def main() -> None:
     finally:
         app.close()
         if not args.keep:
-            _drop(args.database)
+            database.drop()
             print(f"\nremoved the {args.database} benchmark database")
 
 
