@@ -65,3 +65,17 @@ def test_forecast_with_a_bad_symptom_score_names_the_field(
     result = run_cli("forecast", "--case", _case(tmp_path, base_case, history), "--as-of", "2026-02-02")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: history.symptom_checks[0].scores.fatigue: ")
+
+
+def test_the_readme_forecast_example_runs(run_cli: Run) -> None:
+    result = run_cli(
+        "forecast",
+        "--case",
+        "examples/forecast-with-history.json",
+        "--as-of",
+        "2026-07-21",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "overdue"

@@ -10,19 +10,19 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from b12care.domain.calendar import parse_interval
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
-from b12care.domain.forecast import Forecast, forecast_plan
+from b12care.domain.forecast import Forecast
 from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
 from b12care.domain.labs import validate_lab_units
-from b12care.domain.plan import PlanOptions, build_plan
 from b12care.domain.quantity import Quantity
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.service.case_file import parse_case_json
-from b12care.service.planning import choose_pack
+from b12care.service.forecasting import forecast_case
+from b12care.service.planning import choose_pack, plan_case
 from b12care.service.ports import Clock, EntryRepository, UnitOfWork, UnitOfWorkFactory
 from b12care.service.records import (
     ClinicRecord,
@@ -34,6 +34,7 @@ from b12care.service.records import (
     PatientRecord,
     PlanVersionRecord,
     ReviewRecord,
+    Sex,
     StoredForecast,
     SymptomCheckRecord,
     new_id,
@@ -114,11 +115,14 @@ def current_forecast(uow: UnitOfWork, patient_id: str, as_of: dt.date) -> tuple[
     version = uow.plans.latest(patient_id)
     if version is None:
         raise InputError("patient", f"patient {patient_id} has no plan")
-    case = parse_case_json(version.case_json)
-    pack = choose_pack(case.pack, version.pack_id)
-    interval = parse_interval(version.maintenance_interval) if version.maintenance_interval else None
-    plan = build_plan(case, pack, PlanOptions(maintenance_interval=interval))
-    return version, forecast_plan(plan, load_history(uow, patient_id), pack, as_of)
+    forecast = forecast_case(
+        parse_case_json(version.case_json),
+        load_history(uow, patient_id),
+        as_of=as_of,
+        pack_id=version.pack_id,
+        maintenance_interval=version.maintenance_interval,
+    )
+    return version, forecast
 
 
 def refresh_forecast(
@@ -204,16 +208,10 @@ class Services:
     ) -> PatientRecord:
         """Create a patient with plan version 1 from a case file, and store the first forecast."""
         case = parse_case_json(case_json)
-        pack = choose_pack(case.pack)
-        chosen = (
-            parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
-        )
-        build_plan(
-            case, pack, PlanOptions(maintenance_interval=chosen)
-        )  # refuse a case that cannot be planned
+        plan = plan_case(case, maintenance_interval=maintenance_interval)  # refuses a case it cannot plan
         at = self.clock()
-        sex = case.patient.sex if case.patient.sex in ("female", "male", "other") else "unknown"
-        record = PatientRecord(new_id(), clinic_id, reference, name, case.patient.birth_date, sex, at, actor)  # type: ignore[arg-type]
+        sex = cast("Sex", case.patient.sex)  # the case-file contract allows only the record's codes
+        record = PatientRecord(new_id(), clinic_id, reference, name, case.patient.birth_date, sex, at, actor)
         with self.uow() as uow:
             patient = uow.patients.add(record)
             version = PlanVersionRecord(
@@ -221,8 +219,8 @@ class Services:
                 patient.id,
                 1,
                 case_json,
-                pack.id,
-                pack.version,
+                plan.pack_id,
+                plan.pack_version,
                 maintenance_interval,
                 None,
                 actor,
