@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from b12care.domain.case import Case, LabResult, Patient
-from b12care.domain.forecast import forecast_plan
+from b12care.domain.forecast import Forecast, forecast_plan, forecast_timeline
 from b12care.domain.history import AdministeredDose, History
 from b12care.domain.plan import build_plan
 from b12care.knowledge import load_pack
@@ -82,3 +82,30 @@ def test_earliest_due_and_overdue_dates_are_ordered(days: list[int], as_of_offse
 
     assert forecast.next_dose is not None
     assert forecast.next_dose.earliest <= forecast.next_dose.due < forecast.next_dose.overdue
+
+
+def _segment_on(timeline: tuple[Forecast, ...], day: dt.date) -> Forecast:
+    return [f for f in timeline if f.as_of <= day][-1]
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    days=offsets,
+    which=st.sampled_from(sorted(CASES)),
+    written=st.integers(min_value=-10, max_value=600),
+    later=st.integers(min_value=0, max_value=900),
+)
+def test_the_stored_timeline_gives_the_forecast_of_any_later_day(
+    days: list[int], which: str, written: int, later: int
+) -> None:
+    plan = build_plan(CASES[which], PACK)
+    history = _history([d for d in days if d <= written])
+    as_of = START + dt.timedelta(days=written)
+    timeline = forecast_timeline(plan, history, PACK, as_of)
+    day = as_of + dt.timedelta(days=later)
+
+    direct = forecast_plan(plan, history, PACK, day)
+    stored = _segment_on(timeline, day)
+
+    assert (stored.status, [f.code for f in stored.flags]) == (direct.status, [f.code for f in direct.flags])
+    assert stored.next_dose == direct.next_dose

@@ -27,7 +27,15 @@ from b12care.domain.knowledge import MilestoneDef, Pack, WarningDef, WeeklyPatte
 from b12care.domain.plan import Plan
 from b12care.domain.vocabulary import Severity, Verification
 
-__all__ = ["FLAG_CODES", "Flag", "Forecast", "ForecastStatus", "NextDose", "forecast_plan"]
+__all__ = [
+    "FLAG_CODES",
+    "Flag",
+    "Forecast",
+    "ForecastStatus",
+    "NextDose",
+    "forecast_plan",
+    "forecast_timeline",
+]
 
 ForecastStatus = Literal[
     "not_started", "loading", "due_soon", "due", "overdue", "needs_review", "on_track", "stopped"
@@ -85,6 +93,8 @@ class Forecast:
     flags: tuple[Flag, ...]
     phase: str | None
     plan: Plan
+    changes_on: dt.date | None = None
+    """The first day after ``as_of`` on which status or flags change if nothing new is recorded."""
 
 
 def _advance(progress: Progress, timings: tuple[PhaseTiming, ...], history: History, as_of: dt.date) -> int:
@@ -134,6 +144,21 @@ def _annual_interval(pack: Pack, day: dt.date) -> Interval | None:
     return record.value_on(day).offset if record is not None else None
 
 
+class _Thresholds:
+    """Collects the dates a rule compares ``as_of`` with: the ones still ahead are when things change."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self.ahead: set[dt.date] = set()
+
+    def reached(self, day: dt.date) -> bool:
+        """``as_of >= day``, remembering ``day`` when it is still ahead."""
+        if self.as_of >= day:
+            return True
+        self.ahead.add(day)
+        return False
+
+
 def _detect(
     plan: Plan,
     pack: Pack,
@@ -143,9 +168,11 @@ def _detect(
     progress: Progress,
     timing: PhaseTiming,
     next_dose: NextDose | None,
+    thresholds: _Thresholds,
 ) -> dict[str, str]:
     """Each flag code that applies, with the detail for its message."""
     found: dict[str, str] = {}
+    reached = thresholds.reached
     phase = timing.phase
     first = progress.first_dose
     reviews = sorted(history.reviews, key=lambda r: r.date)
@@ -161,9 +188,9 @@ def _detect(
     shift = (first - plan.case.start_date) if first is not None else dt.timedelta(0)
     if phase.kind == "loading" and phase.end == "fixed" and phase.doses:
         planned_end = phase.doses[-1].date + shift
-        if as_of > planned_end:
+        if reached(planned_end + dt.timedelta(days=1)):
             found["LOADING_OVERRUN"] = f"planned to end {planned_end.isoformat()}"
-        if next_dose is not None and as_of >= next_dose.overdue:
+        if next_dose is not None and reached(next_dose.overdue):
             expected = sum(1 for d in phase.doses if d.date + shift < as_of)
             missing = max(expected - progress.doses_in_phase, 1)
             found["MISSED_LOADING_DOSES"] = str(missing)
@@ -172,7 +199,7 @@ def _detect(
         continued = [r.date for r in reviews if r.decision == "continue_loading" and r.date <= as_of]
         since = max([first, *continued])
         checkpoint = add_interval(since, checkpoint_every)
-        if as_of >= checkpoint:
+        if reached(checkpoint):
             found["REVIEW_OVERDUE"] = f"checkpoint {checkpoint.isoformat()}"
     checks = sorted((c for c in history.symptom_checks if c.date <= as_of), key=lambda c: c.date)
     if phase.kind == "maintenance" and progress.last_dose is not None and next_dose is not None:
@@ -187,12 +214,12 @@ def _detect(
             found["NO_IMPROVEMENT"] = f"{latest.overall} on {latest.date.isoformat()}"
     if plan.lifelong and phase.kind == "maintenance" and next_dose is not None:
         lapsed_from = add_interval(next_dose.due, timing.due_gap)
-        if as_of >= lapsed_from:
+        if reached(lapsed_from):
             found["MAINTENANCE_LAPSED"] = f"due {next_dose.due.isoformat()}"
     annual = _annual_interval(pack, plan.case.start_date)
     if annual is not None and first is not None:
         since_review = max(d for d in (first, last_review) if d is not None)
-        if as_of >= add_interval(since_review, annual):
+        if reached(add_interval(since_review, annual)):
             found["ANNUAL_REVIEW_DUE"] = f"last review {last_review.isoformat() if last_review else 'never'}"
     return found
 
@@ -204,21 +231,22 @@ def _status(
     *,
     next_dose: NextDose | None,
     flags: set[str],
-    as_of: dt.date,
+    thresholds: _Thresholds,
 ) -> ForecastStatus:
+    reached = thresholds.reached
     if next_dose is None:
         return "stopped"
     if flags & _REVIEW_FLAGS:
         return "needs_review"
-    if progress.last_dose is None and as_of < plan.case.start_date:
+    if progress.last_dose is None and not reached(plan.case.start_date):
         return "not_started"
-    if as_of >= next_dose.overdue:
+    if reached(next_dose.overdue):
         return "overdue"
-    if as_of >= next_dose.due:
+    if reached(next_dose.due):
         return "due"
     if timing.phase.kind == "loading":
         return "loading"
-    if as_of >= next_dose.earliest:
+    if reached(next_dose.earliest):
         return "due_soon"
     return "on_track"
 
@@ -239,15 +267,54 @@ def forecast_plan(plan: Plan, history: History, pack: Pack, as_of: dt.date) -> F
     stopped = stop_date(history, as_of) is not None
     oral = timing.phase.kind == "oral"
     next_dose = None if stopped or oral else _next_dose(plan, progress, timing)
+    thresholds = _Thresholds(as_of)
     codes = (
         {}
         if stopped
         else _detect(
-            plan, pack, history=history, as_of=as_of, progress=progress, timing=timing, next_dose=next_dose
+            plan,
+            pack,
+            history=history,
+            as_of=as_of,
+            progress=progress,
+            timing=timing,
+            next_dose=next_dose,
+            thresholds=thresholds,
         )
     )
     flags = tuple(f for code, detail in codes.items() if (f := _flag(pack, code, detail, day)) is not None)
-    status = _status(plan, progress, timing, next_dose=next_dose, flags=set(codes), as_of=as_of)
+    status = _status(plan, progress, timing, next_dose=next_dose, flags=set(codes), thresholds=thresholds)
     if oral and not stopped and status not in ("needs_review",):
         status = "on_track"
-    return Forecast(as_of, status, next_dose, progress.evaluations, flags, timing.phase.kind, plan)
+    changes_on = min(thresholds.ahead | _entries_after(history, as_of), default=None)
+    return Forecast(
+        as_of, status, next_dose, progress.evaluations, flags, timing.phase.kind, plan, changes_on
+    )
+
+
+def _entries_after(history: History, as_of: dt.date) -> set[dt.date]:
+    """Dates of entries recorded ahead of ``as_of`` (each may change the forecast on its day)."""
+    days = [
+        *(d.date for d in history.doses),
+        *(x.date for x in history.labs),
+        *(c.date for c in history.symptom_checks),
+        *(r.date for r in history.reviews),
+    ]
+    return {day for day in days if day > as_of}
+
+
+def forecast_timeline(
+    plan: Plan, history: History, pack: Pack, as_of: dt.date, limit: int = 16
+) -> tuple[Forecast, ...]:
+    """The forecast on ``as_of`` and on each later day its status or flags change, if nothing new is
+    recorded: what the recall list shows on any date from one stored computation.
+
+    ``limit`` bounds the number of forecasts (a plan has a handful of thresholds: due soon, due,
+    overdue, lapsed, review checkpoints).
+
+    Reference: b12care-local-policy (recall as of a date).
+    """
+    timeline = [forecast_plan(plan, history, pack, as_of)]
+    while len(timeline) < limit and (changes_on := timeline[-1].changes_on) is not None:
+        timeline.append(forecast_plan(plan, history, pack, changes_on))
+    return tuple(timeline)
