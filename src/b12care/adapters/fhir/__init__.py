@@ -1,0 +1,1 @@
+"""FHIR R4 import and export (fhir.resources R4B models at the boundary)."""

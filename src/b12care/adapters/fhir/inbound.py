@@ -1,0 +1,345 @@
+"""FHIR R4 resources in, b12care domain values out: pure functions, no storage.
+
+Each resource is validated with the ``fhir.resources.R4B`` models first (R4B shares R4's resources
+used here), then mapped through ``knowledge/terminology.yaml``: LOINC for labs, RxNorm/ATC (or the
+drug's name as text) for medications, UCUM for units. Anything that cannot be mapped raises
+``UnknownCode`` naming the resource and the code seen - never a guess.
+
+Reference: FACTS.md 6 (the codes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeVar, cast
+
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.quantity import Quantity as FhirQuantity
+from fhir.resources.R4B.resource import Resource
+from pydantic import ValidationError
+
+from b12care.domain.case import LabResult
+from b12care.domain.errors import InputError
+from b12care.domain.history import AdministeredDose
+from b12care.domain.quantity import Quantity
+from b12care.domain.vocabulary import Drug, Route
+from b12care.knowledge.terminology import Terminology, load_terminology
+
+__all__ = [
+    "FhirResourceError",
+    "MalformedResourceError",
+    "MissingElementError",
+    "UnknownCode",
+    "dose_from_administration",
+    "dose_from_statement",
+    "is_entered_in_error",
+    "lab_from_observation",
+    "not_done_reason",
+    "subject_reference",
+    "validate_resource",
+]
+
+R = TypeVar("R", bound=Resource)
+
+_LAB_STATUSES = ("final", "amended", "corrected")
+
+
+class FhirResourceError(InputError):
+    """A FHIR resource b12care cannot use; ``field`` is the element path, e.g. ``Observation.code``."""
+
+    def __init__(self, resource_type: str, resource_id: str | None, element: str, message: str) -> None:
+        super().__init__(f"{resource_type}.{element}" if element else resource_type, message)
+        self.resource_type = resource_type
+        self.resource_id = resource_id
+        self.element = element
+
+
+class MalformedResourceError(FhirResourceError):
+    """The resource is not valid FHIR R4 (R4B model validation failed at ``element``)."""
+
+
+class MissingElementError(FhirResourceError):
+    """Valid FHIR, but an element b12care needs (a value, a date) is absent or too vague."""
+
+
+class UnknownCode(FhirResourceError):  # noqa: N818 - the name the API contract uses
+    """A code (LOINC, RxNorm, ATC, UCUM, status) terminology.yaml does not map; ``code`` is what was seen."""
+
+    def __init__(self, resource_type: str, resource_id: str | None, element: str, code: str) -> None:
+        super().__init__(resource_type, resource_id, element, f"unknown code {code!r}")
+        self.code = code
+
+
+def _id_of(resource: Mapping[str, Any]) -> str | None:
+    value = resource.get("id")
+    return value if isinstance(value, str) else None
+
+
+def _location(loc: Iterable[int | str]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def validate_resource(resource: Mapping[str, Any], model: type[R]) -> R:
+    """Validate ``resource`` as ``model``; raise MalformedResourceError naming the first bad element."""
+    expected = model.get_resource_type()
+    if not isinstance(resource, Mapping):
+        raise MalformedResourceError(expected, None, "", "must be a JSON object")
+    seen = resource.get("resourceType")
+    if seen != expected:
+        raise MalformedResourceError(
+            expected, _id_of(resource), "resourceType", f"expected {expected}, got {seen!r}"
+        )
+    try:
+        return model.model_validate(dict(resource))
+    except ValidationError as error:
+        first = error.errors()[0]
+        element = _location(first["loc"]) or "resourceType"
+        raise MalformedResourceError(expected, _id_of(resource), element, first["msg"]) from error
+
+
+def _day(value: object, resource_type: str, resource_id: str | None, element: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()  # the clinical day as recorded, in the resource's own offset
+    if isinstance(value, dt.date):
+        return value
+    if value is None:
+        raise MissingElementError(resource_type, resource_id, element, "a date is required")
+    raise MissingElementError(
+        resource_type, resource_id, element, f"{value!r} is not a full date (YYYY-MM-DD)"
+    )
+
+
+def _unit(
+    quantity: FhirQuantity, terms: Terminology, resource_type: str, resource_id: str | None, element: str
+) -> str:
+    if quantity.system is not None and quantity.system != terms.systems.ucum:
+        raise UnknownCode(resource_type, resource_id, f"{element}.system", str(quantity.system))
+    ucum = quantity.code or quantity.unit
+    if ucum is None:
+        raise MissingElementError(resource_type, resource_id, f"{element}.code", "a UCUM unit is required")
+    unit = terms.unit_for_ucum(str(ucum))
+    if unit is None:
+        raise UnknownCode(resource_type, resource_id, f"{element}.code", str(ucum))
+    return unit
+
+
+def lab_from_observation(resource: Mapping[str, Any]) -> LabResult:
+    """An Observation (LOINC code, UCUM valueQuantity, effective or issued date) as a LabResult.
+
+    Example: code 2132-9, valueQuantity 250 pg/mL, effectiveDateTime 2024-03-01 ->
+    ``LabResult("total_b12", Decimal(250), "pg/mL", date(2024, 3, 1))``.
+    """
+    terms = load_terminology()
+    obs = validate_resource(resource, Observation)
+    rid = obs.id
+    if obs.status not in _LAB_STATUSES:
+        raise UnknownCode("Observation", rid, "status", str(obs.status))
+    codings = [c for c in obs.code.coding or [] if c.system == terms.systems.loinc and c.code]
+    lab = next((hit for c in codings if (hit := terms.lab_for_loinc(str(c.code))) is not None), None)
+    if lab is None:
+        seen = ", ".join(f"{c.system}|{c.code}" for c in obs.code.coding or []) or (obs.code.text or "")
+        raise UnknownCode("Observation", rid, "code", seen or "(no coding)")
+    quantity = obs.valueQuantity
+    if quantity is None or quantity.value is None:
+        raise MissingElementError("Observation", rid, "valueQuantity", "a numeric result is required")
+    if quantity.comparator is not None:
+        raise MissingElementError(
+            "Observation", rid, "valueQuantity.comparator", "a censored value cannot be used"
+        )
+    unit = _unit(quantity, terms, "Observation", rid, "valueQuantity")
+    when: object = obs.effectiveDateTime
+    element = "effectiveDateTime"
+    if when is None and obs.effectivePeriod is not None:
+        when, element = obs.effectivePeriod.start, "effectivePeriod.start"
+    if when is None and obs.effectiveInstant is not None:
+        when, element = obs.effectiveInstant, "effectiveInstant"
+    if when is None:
+        when, element = obs.issued, "issued"
+    return LabResult(lab.test, Decimal(str(quantity.value)), unit, _day(when, "Observation", rid, element))
+
+
+def _drug(
+    concept: CodeableConcept | None,
+    *,
+    contained: Mapping[str, CodeableConcept],
+    reference: str | None,
+    resource_type: str,
+    resource_id: str | None,
+    terms: Terminology,
+) -> Drug:
+    element = "medicationCodeableConcept"
+    if concept is None and reference is not None:
+        element = "medicationReference"
+        concept = contained.get(reference.removeprefix("#")) if reference.startswith("#") else None
+        if concept is None:
+            raise UnknownCode(resource_type, resource_id, element, reference)
+    if concept is None:
+        raise MissingElementError(resource_type, resource_id, element, "a medication is required")
+    for coding in concept.coding or []:
+        if coding.system and coding.code:
+            hit = terms.drug_for_code(str(coding.system), str(coding.code))
+            if hit is not None:
+                return hit.drug
+    texts = [concept.text or ""] + [c.display or "" for c in concept.coding or []]
+    for text in texts:
+        named = terms.drug_for_text(text)
+        if named is not None:
+            return named.drug
+    seen = ", ".join(f"{c.system}|{c.code}" for c in concept.coding or []) or (concept.text or "(no coding)")
+    raise UnknownCode(resource_type, resource_id, element, seen)
+
+
+def _route(
+    concept: CodeableConcept | None,
+    terms: Terminology,
+    resource_type: str,
+    resource_id: str | None,
+    element: str,
+) -> Route | None:
+    if concept is None:
+        return None
+    texts = [concept.text or ""] + [t for c in concept.coding or [] for t in (c.display or "", c.code or "")]
+    for text in texts:
+        route = terms.route_for_text(text) if text else None
+        if route is not None:
+            return route
+    raise UnknownCode(resource_type, resource_id, element, concept.text or ", ".join(t for t in texts if t))
+
+
+def _contained_medications(
+    resource: MedicationAdministration | MedicationStatement,
+) -> dict[str, CodeableConcept]:
+    found: dict[str, CodeableConcept] = {}
+    for item in resource.contained or []:
+        code = getattr(item, "code", None)
+        if item.get_resource_type() == "Medication" and item.id and isinstance(code, CodeableConcept):
+            found[str(item.id)] = code
+    return found
+
+
+def _dose_status(
+    status: str, mapping: Mapping[str, str], resource_type: str, resource_id: str | None
+) -> tuple[Literal["completed", "not_done"], bool]:
+    if status == "entered-in-error":
+        return "completed", True
+    if status not in mapping:
+        raise UnknownCode(resource_type, resource_id, "status", status)
+    return cast("Literal['completed', 'not_done']", mapping[status]), False
+
+
+def dose_from_administration(resource: Mapping[str, Any]) -> AdministeredDose:
+    """A MedicationAdministration as an AdministeredDose.
+
+    completed -> given, not-done -> not done, entered-in-error -> marked so; other statuses are
+    UnknownCode. The drug comes from RxNorm/ATC or the drug's name in the text.
+    """
+    terms = load_terminology()
+    given = validate_resource(resource, MedicationAdministration)
+    rid = given.id
+    status, eie = _dose_status(
+        str(given.status), {"completed": "completed", "not-done": "not_done"}, "MedicationAdministration", rid
+    )
+    reference = given.medicationReference.reference if given.medicationReference else None
+    drug = _drug(
+        given.medicationCodeableConcept,
+        contained=_contained_medications(given),
+        reference=reference,
+        resource_type="MedicationAdministration",
+        resource_id=rid,
+        terms=terms,
+    )
+    when: object = given.effectiveDateTime
+    element = "effectiveDateTime"
+    if when is None and given.effectivePeriod is not None:
+        when, element = given.effectivePeriod.start, "effectivePeriod.start"
+    day = _day(when, "MedicationAdministration", rid, element)
+    dose: Quantity | None = None
+    route: Route | None = None
+    if given.dosage is not None:
+        if given.dosage.dose is not None and given.dosage.dose.value is not None:
+            unit = _unit(given.dosage.dose, terms, "MedicationAdministration", rid, "dosage.dose")
+            dose = Quantity(Decimal(str(given.dosage.dose.value)), unit)
+        route = _route(given.dosage.route, terms, "MedicationAdministration", rid, "dosage.route")
+    return AdministeredDose(day, dose, route, drug, status, eie)
+
+
+def dose_from_statement(resource: Mapping[str, Any]) -> AdministeredDose:
+    """A MedicationStatement of one past dose as an AdministeredDose.
+
+    completed -> given, not-taken -> not done, entered-in-error -> marked so; ``active`` and the
+    other statuses describe ongoing use, not a dose, and are UnknownCode. The first Dosage gives
+    dose (doseAndRate[0].doseQuantity) and route.
+    """
+    terms = load_terminology()
+    statement = validate_resource(resource, MedicationStatement)
+    rid = statement.id
+    status, eie = _dose_status(
+        str(statement.status), {"completed": "completed", "not-taken": "not_done"}, "MedicationStatement", rid
+    )
+    reference = statement.medicationReference.reference if statement.medicationReference else None
+    drug = _drug(
+        statement.medicationCodeableConcept,
+        contained=_contained_medications(statement),
+        reference=reference,
+        resource_type="MedicationStatement",
+        resource_id=rid,
+        terms=terms,
+    )
+    when: object = statement.effectiveDateTime
+    element = "effectiveDateTime"
+    if when is None and statement.effectivePeriod is not None:
+        when, element = statement.effectivePeriod.start, "effectivePeriod.start"
+    day = _day(when, "MedicationStatement", rid, element)
+    dose: Quantity | None = None
+    route: Route | None = None
+    if statement.dosage:
+        dosage = statement.dosage[0]
+        rates = dosage.doseAndRate or []
+        quantity = rates[0].doseQuantity if rates else None
+        if quantity is not None and quantity.value is not None:
+            unit = _unit(quantity, terms, "MedicationStatement", rid, "dosage[0].doseAndRate[0].doseQuantity")
+            dose = Quantity(Decimal(str(quantity.value)), unit)
+        route = _route(dosage.route, terms, "MedicationStatement", rid, "dosage[0].route")
+    return AdministeredDose(day, dose, route, drug, status, eie)
+
+
+def not_done_reason(resource: Mapping[str, Any]) -> str | None:
+    """The text of a not-done dose's statusReason (or ``not done`` when none is given); None if done."""
+    status = resource.get("status")
+    if status not in ("not-done", "not-taken"):
+        return None
+    reasons = resource.get("statusReason") or []
+    for reason in reasons if isinstance(reasons, list) else []:
+        if isinstance(reason, Mapping):
+            text = reason.get("text") or next(
+                (
+                    c.get("display") or c.get("code")
+                    for c in reason.get("coding") or []
+                    if isinstance(c, Mapping)
+                ),
+                None,
+            )
+            if text:
+                return str(text)
+    return "not done"
+
+
+def is_entered_in_error(resource: Mapping[str, Any]) -> bool:
+    """True for a resource whose status is entered-in-error."""
+    return resource.get("status") == "entered-in-error"
+
+
+def subject_reference(resource: Mapping[str, Any]) -> str | None:
+    """The ``subject.reference`` (e.g. ``Patient/123`` or ``urn:uuid:...``) of a resource, or None."""
+    subject = resource.get("subject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("reference"), str):
+        return str(subject["reference"])
+    return None
