@@ -323,7 +323,11 @@ def _import_dose(
         return
     data = _dose_input(entry, dose)
     with services.uow() as uow:
-        stored = [d for d in uow.doses.list_for(patient.id) if d.idempotency_key == data.idempotency_key]
+        stored = [
+            d
+            for d in uow.doses.list_for(patient.id)
+            if d.idempotency_key == data.idempotency_key or d.id == entry.resource_id  # our own export
+        ]
     item = ImportedEntry(entry.path, entry.resource_type, entry.resource_id, patient.id, "")
     if stored:
         report.duplicates.append(_with_record(item, stored[0].id))

@@ -31,6 +31,7 @@ from b12care.domain.vocabulary import Drug, Route
 from b12care.knowledge.terminology import Terminology, load_terminology
 
 __all__ = [
+    "UNSPECIFIED_B12",
     "FhirResourceError",
     "MalformedResourceError",
     "MissingElementError",
@@ -47,6 +48,8 @@ __all__ = [
 R = TypeVar("R", bound=Resource)
 
 _LAB_STATUSES = ("final", "amended", "corrected")
+# A dose not given may name no drug: the exporter writes this text, with no coding, for it.
+UNSPECIFIED_B12 = "vitamin b12"
 
 
 class FhirResourceError(InputError):
@@ -174,7 +177,8 @@ def _drug(
     resource_type: str,
     resource_id: str | None,
     terms: Terminology,
-) -> Drug:
+    allow_unspecified: bool = False,
+) -> Drug | None:
     element = "medicationCodeableConcept"
     if concept is None and reference is not None:
         element = "medicationReference"
@@ -193,6 +197,8 @@ def _drug(
         named = terms.drug_for_text(text)
         if named is not None:
             return named.drug
+    if allow_unspecified and not concept.coding and UNSPECIFIED_B12 in (concept.text or "").lower():
+        return None
     seen = ", ".join(f"{c.system}|{c.code}" for c in concept.coding or []) or (concept.text or "(no coding)")
     raise UnknownCode(resource_type, resource_id, element, seen)
 
@@ -255,6 +261,7 @@ def dose_from_administration(resource: Mapping[str, Any]) -> AdministeredDose:
         resource_type="MedicationAdministration",
         resource_id=rid,
         terms=terms,
+        allow_unspecified=status == "not_done",
     )
     when: object = given.effectiveDateTime
     element = "effectiveDateTime"
@@ -292,6 +299,7 @@ def dose_from_statement(resource: Mapping[str, Any]) -> AdministeredDose:
         resource_type="MedicationStatement",
         resource_id=rid,
         terms=terms,
+        allow_unspecified=status == "not_done",
     )
     when: object = statement.effectiveDateTime
     element = "effectiveDateTime"
