@@ -1,0 +1,111 @@
+"""``b12care fhir import`` and ``b12care fhir export``: FHIR R4 Bundles in and out of the record."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from b12care.adapters.fhir.importer import ImportReport, import_bundle
+from b12care.adapters.fhir.outbound import export_patient_record
+from b12care.bootstrap import bootstrap
+from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.record import parse_day
+from b12care.service.treatment import Services
+
+__all__ = ["add_fhir_commands", "render_report"]
+
+ConsoleFor = Callable[[bool], Console]
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
+        return "cli"
+
+
+def _read_bundle(source: Path) -> Any:
+    if not source.is_file():
+        raise InputError("BUNDLE", f"no bundle file at {source}")
+    try:
+        return json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError("BUNDLE", f"cannot read {source}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            "BUNDLE", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+
+
+def render_report(report: ImportReport, out: Console) -> None:
+    """One line per entry: imported, duplicate, matched patient, or the issue with its path."""
+    for entry in report.matched_patients:
+        out.print(f"patient    {entry.path}  Patient/{entry.resource_id} -> {entry.patient_id}", markup=False)
+    for entry in report.imported:
+        out.print(f"imported   {entry.path}  {entry.resource_type}/{entry.resource_id}", markup=False)
+    for entry in report.duplicates:
+        out.print(f"duplicate  {entry.path}  {entry.resource_type}/{entry.resource_id}", markup=False)
+    for issue in report.issues:
+        out.print(f"{issue.kind:<10} {issue.path}  {issue.message}", markup=False, soft_wrap=True)
+    out.print(
+        f"{len(report.imported)} imported, {len(report.duplicates)} duplicates, "
+        f"{len(report.matched_patients)} patients matched, {len(report.issues)} not imported",
+        markup=False,
+    )
+
+
+def add_fhir_commands(
+    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
+) -> None:
+    """Register ``fhir import`` and ``fhir export``; ``guard`` turns errors into one line and an exit code."""
+    fhir = typer.Typer(help="FHIR R4 import and export.", no_args_is_help=True)
+    app.add_typer(fhir, name="fhir")
+
+    @fhir.command("import")
+    def import_command(
+        bundle: Annotated[Path, typer.Argument(metavar="BUNDLE.json", help="A FHIR R4 Bundle (JSON).")],
+        clinic_id: Annotated[
+            str, typer.Option("--clinic", help="Clinic whose patients the bundle is about.")
+        ],
+        actor: Annotated[str, typer.Option(help="Who is importing (default: the login name).")] = "",
+        as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    ) -> None:
+        """Import labs and doses of known patients; print what happened to every entry."""
+        with guard(console(True)):
+            data = _read_bundle(bundle)
+            with bootstrap() as started:
+                report = import_bundle(
+                    Services(started.uow, started.clock), data, clinic_id, actor or _default_actor()
+                )
+            out = console(False)
+            if as_json:
+                out.print_json(json.dumps(report.to_dict()))
+            else:
+                render_report(report, out)
+
+    @fhir.command("export")
+    def export_command(
+        patient_id: Annotated[str, typer.Argument(metavar="PATIENT", help="Patient id.")],
+        output: Annotated[Path | None, typer.Option(help="Write the Bundle here (default: stdout).")] = None,
+        as_of: Annotated[str | None, typer.Option(help="Forecast date YYYY-MM-DD (default: today).")] = None,
+    ) -> None:
+        """Export the patient, plan and record as a FHIR R4 Bundle (collection)."""
+        with guard(console(True)):
+            day = parse_day(as_of, "--as-of") if as_of else None
+            with bootstrap() as started:
+                bundle = export_patient_record(Services(started.uow, started.clock), patient_id, day)
+            text = json.dumps(bundle, indent=2, ensure_ascii=False)
+            if output is None:
+                console(False).out(text, highlight=False)
+            else:
+                try:
+                    output.write_text(text + "\n", encoding="utf-8")
+                except OSError as error:
+                    raise InputError("--output", f"cannot write {output}: {error.strerror}") from None
