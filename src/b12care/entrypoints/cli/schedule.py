@@ -1,0 +1,67 @@
+"""``b12care schedule export PATIENT --ics``: a patient's coming injections and reviews as an .ics feed.
+
+The feed (RFC 5545) goes to standard output, or to ``--output FILE``. Each export stores what it sent
+(the events' SEQUENCE state), so a calendar app that imports it again replaces events, not duplicates them.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from b12care.adapters.calendar.feed import calendar_for
+from b12care.bootstrap import bootstrap
+from b12care.domain.errors import InputError
+
+__all__ = ["add_schedule_commands"]
+
+ConsoleFor = Callable[[bool], Console]
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
+        return "cli"
+
+
+def _write(feed: bytes, output: Path | None, out: Console) -> None:
+    if output is None:
+        out.file.write(feed.decode("utf-8"))
+        out.file.flush()
+        return
+    try:
+        output.write_bytes(feed)
+    except OSError as error:
+        raise InputError("output", f"cannot write {output}: {error.strerror or error}") from None
+
+
+def add_schedule_commands(
+    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
+) -> None:
+    """Register ``schedule export`` on ``app``; ``guard`` turns errors into one line and an exit code."""
+    schedule = typer.Typer(help="A patient's coming dates, for calendars.", no_args_is_help=True)
+    app.add_typer(schedule, name="schedule")
+
+    @schedule.command("export")
+    def export(
+        patient_id: Annotated[str, typer.Argument(metavar="PATIENT", help="Patient id.")],
+        ics: Annotated[bool, typer.Option("--ics", help="iCalendar (RFC 5545), the export format.")] = False,
+        output: Annotated[
+            Path | None, typer.Option("--output", help="Write to FILE instead of standard output.")
+        ] = None,
+        actor: Annotated[str, typer.Option(help="Who exports (default: the login name).")] = "",
+    ) -> None:
+        """Export the next 12 months of injections and reviews as a calendar feed."""
+        with guard(console(True)):
+            if not ics:
+                raise InputError("--ics", "choose the export format: --ics (iCalendar, RFC 5545)")
+            with bootstrap() as booted:
+                feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or _login())
+            _write(feed, output, console(False))
