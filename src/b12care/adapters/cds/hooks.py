@@ -1,0 +1,299 @@
+"""The three b12care CDS services: discovery, one hook call -> cards, and feedback.
+
+A hook call: the EHR's data (prefetch, else its FHIR server) -> the b12care patient of the issuer's
+clinic whose ``reference`` is the EHR patient id or one of the Patient's identifiers -> that patient's
+plan and forecast, with the EHR's MedicationAdministrations and Observations that b12care has not
+recorded added to the history -> cards.
+
+An EHR patient b12care does not know, or one without a plan, gets 200 with no cards: the hook fires for
+every patient the EHR opens and most are not on B12 treatment, so a card saying "not in b12care" would
+be noise on every chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from b12care.adapters.cds.auth import Caller
+from b12care.adapters.cds.ehr import EhrData, gather_ehr_data, prefetch_templates
+from b12care.adapters.cds.orders import draft_orders
+from b12care.adapters.cds.store import Feedback, SqlCdsStore
+from b12care.adapters.fhir.inbound import (
+    FhirResourceError,
+    dose_from_administration,
+    lab_from_observation,
+)
+from b12care.domain.case import LabResult
+from b12care.domain.errors import InputError
+from b12care.domain.history import AdministeredDose, History
+from b12care.service.case_file import parse_case_json
+from b12care.service.cds_cards import card_to_json, order_cards, patient_view_cards
+from b12care.service.forecasting import forecast_case
+from b12care.service.planning import choose_pack
+from b12care.service.ports import UnitOfWorkFactory
+from b12care.service.treatment import PatientView, load_history
+
+__all__ = [
+    "SERVICES",
+    "CdsContext",
+    "HookRequest",
+    "ServiceDef",
+    "answer_hook",
+    "discovery",
+    "parse_feedback",
+    "parse_hook_request",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceDef:
+    """One CDS service as discovery lists it."""
+
+    id: str
+    hook: Literal["patient-view", "order-select", "order-sign"]
+    title: str
+    description: str
+
+
+SERVICES: dict[str, ServiceDef] = {
+    s.id: s
+    for s in (
+        ServiceDef(
+            "b12care-patient-view",
+            "patient-view",
+            "b12care: B12 injection plan",
+            "Overdue or lapsed B12 maintenance, plan reviews due and the plan's safety warnings.",
+        ),
+        ServiceDef(
+            "b12care-order-select",
+            "order-select",
+            "b12care: B12 order check",
+            "Checks a selected B12 or folic acid order against the patient's b12care plan.",
+        ),
+        ServiceDef(
+            "b12care-order-sign",
+            "order-sign",
+            "b12care: B12 order check at signing",
+            "Checks B12 and folic acid orders being signed against the patient's b12care plan.",
+        ),
+    )
+}
+
+
+def discovery() -> dict[str, Any]:
+    """The discovery document (``GET /cds-services``)."""
+    templates = prefetch_templates()
+    return {
+        "services": [
+            {
+                "hook": s.hook,
+                "id": s.id,
+                "title": s.title,
+                "description": s.description,
+                "prefetch": templates,
+            }
+            for s in SERVICES.values()
+        ]
+    }
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class FhirAuthorization(_Model):
+    """The access token the EHR grants for its FHIR server."""
+
+    access_token: str = Field(min_length=1)
+    token_type: str = "Bearer"
+
+
+class HookRequest(_Model):
+    """A CDS Hooks 2.0 service request (the fields b12care reads)."""
+
+    hook: str
+    hookInstance: str = Field(min_length=1)  # noqa: N815 - the spec's name
+    fhirServer: str | None = None  # noqa: N815
+    fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
+    context: dict[str, Any]
+    prefetch: dict[str, Any] | None = None
+
+
+class _Coding(_Model):
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class _OverrideReason(_Model):
+    reason: _Coding | None = None
+    userComment: str | None = None  # noqa: N815
+
+
+class _Accepted(_Model):
+    id: str
+
+
+class _FeedbackItem(_Model):
+    card: str = Field(min_length=1, max_length=36)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[_Accepted] = []  # noqa: N815
+    overrideReason: _OverrideReason | None = None  # noqa: N815
+    outcomeTimestamp: dt.datetime  # noqa: N815
+
+
+class _FeedbackRequest(_Model):
+    feedback: list[_FeedbackItem] = Field(min_length=1)
+
+
+def _input_error(error: ValidationError) -> InputError:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return InputError(where, first["msg"])
+
+
+def parse_hook_request(body: object, service: ServiceDef) -> HookRequest:
+    """The request body as a HookRequest; InputError names the bad field."""
+    try:
+        request = HookRequest.model_validate(body)
+    except ValidationError as error:
+        raise _input_error(error) from None
+    if request.hook != service.hook:
+        raise InputError("hook", f"service {service.id} answers {service.hook}, not {request.hook!r}")
+    if not isinstance(request.context.get("patientId"), str):
+        raise InputError("context.patientId", "a patient id is required")
+    return request
+
+
+def parse_feedback(body: object, service: ServiceDef) -> list[Feedback]:
+    """The feedback body as Feedback entries; InputError names the bad field."""
+    try:
+        parsed = _FeedbackRequest.model_validate(body)
+    except ValidationError as error:
+        raise _input_error(error) from None
+    entries = []
+    for index, item in enumerate(parsed.feedback):
+        if item.outcomeTimestamp.tzinfo is None:
+            raise InputError(f"feedback.{index}.outcomeTimestamp", "needs a time zone")
+        reason = item.overrideReason.reason if item.overrideReason else None
+        entries.append(
+            Feedback(
+                service_id=service.id,
+                card_uuid=item.card.removeprefix("urn:uuid:"),
+                outcome=item.outcome,
+                accepted_suggestions=tuple(s.id for s in item.acceptedSuggestions),
+                override_system=reason.system if reason else None,
+                override_code=reason.code if reason else None,
+                override_display=reason.display if reason else None,
+                user_comment=item.overrideReason.userComment if item.overrideReason else None,
+                outcome_at=item.outcomeTimestamp,
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class CdsContext:
+    """What a hook call needs besides the request: store, database, clock, HTTP client, public URL."""
+
+    store: SqlCdsStore
+    uow: UnitOfWorkFactory
+    clock: Callable[[], dt.datetime]
+    http: httpx.Client
+    public_url: str
+
+
+def _references(data: EhrData, patient_id: str, identifier_system: str | None) -> list[str]:
+    found = [] if identifier_system else [patient_id]
+    for identifier in data.patient.get("identifier") or []:
+        if not isinstance(identifier, Mapping) or not isinstance(identifier.get("value"), str):
+            continue
+        if identifier_system is None or identifier.get("system") == identifier_system:
+            found.append(identifier["value"])
+    return found
+
+
+def _ehr_history(data: EhrData) -> tuple[list[AdministeredDose], list[LabResult]]:
+    doses: list[AdministeredDose] = []
+    labs: list[LabResult] = []
+    for resource in data.administrations:
+        try:
+            dose = dose_from_administration(resource)
+        except FhirResourceError:
+            continue  # not B12, or not mappable: the b12care record still stands
+        if not dose.entered_in_error:
+            doses.append(dose)
+    for resource in data.observations:
+        try:
+            labs.append(lab_from_observation(resource))
+        except FhirResourceError:
+            continue
+    return doses, labs
+
+
+def _merged(history: History, doses: list[AdministeredDose], labs: list[LabResult]) -> History:
+    """The b12care history plus EHR entries it lacks (same day and drug / same day and test)."""
+    known_doses = {(d.date, d.drug) for d in history.doses if not d.entered_in_error}
+    new_doses = [
+        d for d in doses if (d.date, d.drug) not in known_doses and (d.date, None) not in known_doses
+    ]
+    known_labs = {(x.date, x.test) for x in history.labs}
+    new_labs = [x for x in labs if (x.date, x.test) not in known_labs]
+    return History(
+        history.doses + tuple(new_doses),
+        history.labs + tuple(new_labs),
+        history.symptom_checks,
+        history.reviews,
+    )
+
+
+def _view(ctx: CdsContext, patient_id: str, data: EhrData) -> PatientView | None:
+    as_of = ctx.clock().date()
+    with ctx.uow() as uow:
+        patient = uow.patients.get(patient_id)
+        version = uow.plans.latest(patient_id)
+        if version is None:
+            return None
+        history = load_history(uow, patient_id)
+    doses, labs = _ehr_history(data)
+    forecast = forecast_case(
+        parse_case_json(version.case_json),
+        _merged(history, doses, labs),
+        as_of=as_of,
+        pack_id=version.pack_id,
+        maintenance_interval=version.maintenance_interval,
+    )
+    return PatientView(patient, version, forecast)
+
+
+def answer_hook(ctx: CdsContext, service: ServiceDef, request: HookRequest, caller: Caller) -> dict[str, Any]:
+    """The CDS Hooks response (``{"cards": [...]}``) for one verified call."""
+    patient_ref = str(request.context["patientId"])
+    token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+    data = gather_ehr_data(
+        request.prefetch, request.context, fhir_server=request.fhirServer, access_token=token, client=ctx.http
+    )
+    if data.patient.get("id") not in (None, patient_ref):
+        raise InputError("prefetch.patient", "is not the Patient of context.patientId")
+    references = _references(data, patient_ref, caller.issuer.patient_identifier_system)
+    patient_id = ctx.store.find_patient(caller.issuer.clinic_id, references)
+    view = _view(ctx, patient_id, data) if patient_id is not None else None
+    if view is None:
+        return {"cards": []}
+    pack = choose_pack(None, view.forecast.plan.pack_id)
+    if service.hook == "patient-view":
+        cards = patient_view_cards(view, pack, public_url=ctx.public_url, hook_instance=request.hookInstance)
+    else:
+        selections = request.context.get("selections") if service.hook == "order-select" else None
+        orders = draft_orders(
+            request.context.get("draftOrders"),
+            [str(s) for s in selections] if isinstance(selections, list) else None,
+        )
+        cards = order_cards(view, orders, pack, public_url=ctx.public_url, hook_instance=request.hookInstance)
+    return {"cards": [card_to_json(card) for card in cards]}
