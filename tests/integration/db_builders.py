@@ -8,12 +8,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from b12care.bootstrap import App
+from b12care.domain.recall import on_recall
 from b12care.service.records import (
+    FORECAST_STATUSES,
     ClinicRecord,
     DoseRecord,
     LabRecord,
     PatientRecord,
     PlanVersionRecord,
+    RecallSegment,
     ReviewRecord,
     StoredForecast,
     SymptomCheckRecord,
@@ -129,7 +132,21 @@ def forecast(
     due: dt.date | None = None,
     overdue: dt.date | None = None,
     flags: tuple[str, ...] = (),
+    timeline: tuple[RecallSegment, ...] | None = None,
 ) -> StoredForecast:
+    """A stored forecast; unless ``timeline`` is given, the status holds on every day."""
+    if timeline is None:
+        span = RecallSegment(
+            dt.date.min,
+            dt.date.max,
+            status,  # type: ignore[arg-type]
+            None if due is None else due - dt.timedelta(days=7),
+            due,
+            overdue,
+            flags,
+        )
+        listed = status in FORECAST_STATUSES and on_recall(status, flags)  # type: ignore[arg-type]
+        timeline = (span,) if listed else ()
     return StoredForecast(
         patient_id=patient_id,
         clinic_id=clinic_id,
@@ -141,4 +158,5 @@ def forecast(
         as_of=TODAY,
         pack_id="uk-nice-2024",
         pack_version="1.0.0",
+        timeline=timeline,
     )

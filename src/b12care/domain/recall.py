@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from b12care.domain.forecast import ForecastStatus
 
-__all__ = ["RECALL_STATUSES", "urgency"]
+__all__ = ["RECALL_STATUSES", "on_recall", "urgency"]
 
 RECALL_STATUSES: frozenset[ForecastStatus] = frozenset({"needs_review", "overdue", "due", "due_soon"})
 _URGENT_FLAGS = frozenset({"MAINTENANCE_LAPSED", "REVIEW_OVERDUE"})
@@ -34,3 +34,8 @@ def urgency(status: ForecastStatus, flags: Iterable[str]) -> int:
     if _URGENT_FLAGS.intersection(flags):
         return 1
     return _BY_STATUS[status]
+
+
+def on_recall(status: ForecastStatus, flags: Iterable[str]) -> bool:
+    """Whether a forecast with this status and these flags puts the patient on the recall list."""
+    return urgency(status, flags) <= _BY_STATUS["due_soon"]

@@ -8,13 +8,14 @@ from typing import Any
 
 from b12care.domain.calendar import parse_interval
 from b12care.domain.case import Case
-from b12care.domain.forecast import Forecast, forecast_plan
+from b12care.domain.forecast import Forecast, forecast_plan, forecast_timeline
 from b12care.domain.history import History
-from b12care.domain.plan import PlanOptions, build_plan
+from b12care.domain.knowledge import Pack
+from b12care.domain.plan import Plan, PlanOptions, build_plan
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import choose_pack
 
-__all__ = ["forecast_case", "forecast_to_dict"]
+__all__ = ["forecast_case", "forecast_to_dict", "timeline_case"]
 
 
 def forecast_case(
@@ -27,10 +28,29 @@ def forecast_case(
     maintenance_interval: str | None = None,
 ) -> Forecast:
     """Build the case's plan, evaluate its history against it and forecast the next dose on ``as_of``."""
+    plan, pack = _planned(case, pack_id, overlay, maintenance_interval)
+    return forecast_plan(plan, history, pack, as_of)
+
+
+def timeline_case(
+    case: Case,
+    history: History,
+    *,
+    as_of: dt.date,
+    pack_id: str | None = None,
+    maintenance_interval: str | None = None,
+) -> tuple[Forecast, ...]:
+    """The forecast on ``as_of`` followed by the forecast of each later day on which it changes."""
+    plan, pack = _planned(case, pack_id, None, maintenance_interval)
+    return forecast_timeline(plan, history, pack, as_of)
+
+
+def _planned(
+    case: Case, pack_id: str | None, overlay: Path | None, maintenance_interval: str | None
+) -> tuple[Plan, Pack]:
     pack = choose_pack(case.pack, pack_id, overlay)
     chosen = parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
-    plan = build_plan(case, pack, PlanOptions(maintenance_interval=chosen))
-    return forecast_plan(plan, history, pack, as_of)
+    return build_plan(case, pack, PlanOptions(maintenance_interval=chosen)), pack
 
 
 def _iso(day: dt.date | None) -> str | None:

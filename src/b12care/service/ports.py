@@ -24,9 +24,9 @@ Errors (under ``B12CareError``)::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
 from b12care.domain.errors import B12CareError
 from b12care.service.records import (
@@ -37,10 +37,14 @@ from b12care.service.records import (
     LabRecord,
     PatientRecord,
     PlanVersionRecord,
+    RecallEntry,
     ReviewRecord,
     StoredForecast,
     SymptomCheckRecord,
 )
+
+if TYPE_CHECKING:
+    from b12care.service.accounts import UserRepository
 
 __all__ = [
     "AlreadyEnteredInError",
@@ -121,6 +125,10 @@ class PatientRepository(Protocol):
         """The clinic's patients by creation time, then their reference."""
         ...
 
+    def get_many(self, patient_ids: Collection[str]) -> list[PatientRecord]:
+        """The patients with these ids (unknown ids left out), in id order."""
+        ...
+
     def all_ids(self, clinic_id: str | None = None) -> list[str]:
         """Every patient id not marked entered-in-error (of one clinic when given), for recompute jobs."""
         ...
@@ -145,6 +153,10 @@ class EntryRepository(Protocol[R]):
         """The patient's entries oldest first (by date, then recording time), marked ones included."""
         ...
 
+    def list_for_many(self, patient_ids: Collection[str]) -> dict[str, list[R]]:
+        """``list_for`` of many patients at once (patients without entries left out)."""
+        ...
+
     def mark_entered_in_error(self, record_id: str, mark: EnteredInError) -> R:
         """Keep the entry but mark it entered-in-error; AlreadyEnteredInError when it already is."""
         ...
@@ -155,6 +167,10 @@ class PlanVersionRepository(EntryRepository[PlanVersionRecord], Protocol):
 
     def latest(self, patient_id: str) -> PlanVersionRecord | None:
         """The highest version not marked entered-in-error, or None."""
+        ...
+
+    def latest_many(self, patient_ids: Collection[str]) -> dict[str, PlanVersionRecord]:
+        """``latest`` of many patients at once (patients without a plan left out)."""
         ...
 
 
@@ -195,7 +211,11 @@ class ForecastRepository(Protocol):
     """Each patient's current forecast, updated in the same unit of work as every write."""
 
     def save(self, forecast: StoredForecast, *, actor: str, at: dt.datetime) -> None:
-        """Insert or replace the patient's forecast."""
+        """Insert or replace the patient's forecast and recall timeline."""
+        ...
+
+    def save_many(self, forecasts: Sequence[StoredForecast], *, actor: str, at: dt.datetime) -> None:
+        """``save`` of many patients in a few statements (the recompute job)."""
         ...
 
     def get(self, patient_id: str) -> StoredForecast | None:
@@ -204,16 +224,16 @@ class ForecastRepository(Protocol):
 
     def recall(
         self,
-        clinic_id: str | None,
+        clinic_ids: Collection[str] | None,
         statuses: Collection[str] | None,
         as_of: dt.date,
         limit: int = 100,
-    ) -> list[StoredForecast]:
-        """The recall list, most urgent first: ``b12care.domain.recall.urgency`` of status and flags,
-        then overdue on ``as_of`` before not yet overdue, then by due date (no due date last).
+        offset: int = 0,
+    ) -> list[RecallEntry]:
+        """The recall list of ``as_of`` from the stored timelines, most urgent first:
+        ``b12care.domain.recall.urgency`` of status and flags, then due date, then patient id.
 
-        Filters by clinic and status when given (``b12care.domain.recall.RECALL_STATUSES`` for the
-        clinic's list); leaves out patients marked entered-in-error.
+        Filters by clinics and status when given; leaves out patients marked entered-in-error.
         """
         ...
 
@@ -247,6 +267,9 @@ class UnitOfWork(Protocol):
 
     @property
     def forecasts(self) -> ForecastRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
 
     def __enter__(self) -> Self: ...
 

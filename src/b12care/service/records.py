@@ -37,6 +37,8 @@ __all__ = [
     "OverallChange",
     "PatientRecord",
     "PlanVersionRecord",
+    "RecallEntry",
+    "RecallSegment",
     "ReviewDecisionCode",
     "ReviewRecord",
     "Sex",
@@ -287,7 +289,45 @@ class StoredForecast:
     as_of: dt.date
     pack_id: str
     pack_version: str
+    timeline: tuple[RecallSegment, ...] = ()
+    """The spans of days, from ``as_of`` on, in which the patient is on the recall list (if nothing new
+    is recorded): the recall list of any date reads them."""
 
     def __post_init__(self) -> None:
         if self.status not in FORECAST_STATUSES:
             raise ValueError(f"status: {self.status!r} is not one of {', '.join(FORECAST_STATUSES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class RecallSegment:
+    """From ``valid_from`` up to (not including) ``valid_to`` the patient's forecast is this one.
+
+    The first segment of a stored timeline starts at ``dt.date.min`` (the forecast stored at a write
+    also answers for earlier dates) and the last ends at ``dt.date.max``.
+    """
+
+    valid_from: dt.date
+    valid_to: dt.date
+    status: ForecastStatus
+    earliest: dt.date | None
+    due: dt.date | None
+    overdue: dt.date | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RecallEntry:
+    """One line of the recall list: the patient and their forecast on the list's date."""
+
+    patient_id: str
+    clinic_id: str
+    reference: str
+    name: str
+    status: ForecastStatus
+    urgency: int
+    earliest: dt.date | None
+    due: dt.date | None
+    overdue: dt.date | None
+    flags: tuple[str, ...]
+    pack_id: str
+    pack_version: str

@@ -7,8 +7,8 @@ forecast (and with it the recall list) is never behind the record. Nothing is de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, cast
 
@@ -19,9 +19,10 @@ from b12care.domain.forecast import Forecast
 from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
 from b12care.domain.labs import validate_lab_units
 from b12care.domain.quantity import Quantity
+from b12care.domain.recall import on_recall
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.service.case_file import parse_case_json
-from b12care.service.forecasting import forecast_case
+from b12care.service.forecasting import forecast_case, timeline_case
 from b12care.service.planning import choose_pack, plan_case
 from b12care.service.ports import Clock, EntryRepository, UnitOfWork, UnitOfWorkFactory
 from b12care.service.records import (
@@ -33,6 +34,8 @@ from b12care.service.records import (
     LabRecord,
     PatientRecord,
     PlanVersionRecord,
+    RecallEntry,
+    RecallSegment,
     ReviewRecord,
     Sex,
     StoredForecast,
@@ -46,8 +49,10 @@ __all__ = [
     "PatientView",
     "Services",
     "current_forecast",
+    "history_from",
     "load_history",
     "refresh_forecast",
+    "stored_forecast",
 ]
 
 T = TypeVar("T")
@@ -79,42 +84,60 @@ class DoseInput:
     idempotency_key: str | None = None
 
 
+def history_from(
+    doses: Iterable[DoseRecord],
+    labs: Iterable[LabRecord],
+    checks: Iterable[SymptomCheckRecord],
+    reviews: Iterable[ReviewRecord],
+) -> History:
+    """The stored entries as the domain History (entries marked entered-in-error left out, except
+    doses, which carry the mark so evaluation can show them)."""
+    return History(
+        tuple(
+            AdministeredDose(
+                d.date,
+                Quantity(d.dose, d.dose_unit) if d.dose is not None and d.dose_unit else None,
+                d.route,
+                d.drug,
+                d.status,
+                d.entered_in_error is not None,
+            )
+            for d in doses
+        ),
+        tuple(LabResult(x.test, x.value, x.unit, x.date) for x in labs if not x.entered_in_error),
+        tuple(
+            SymptomCheck(c.date, c.overall, dict(c.scores))  # type: ignore[arg-type]
+            for c in checks
+            if not c.entered_in_error
+        ),
+        tuple(
+            Review(r.date, r.decision, parse_interval(r.new_interval) if r.new_interval else None)
+            for r in reviews
+            if not r.entered_in_error
+        ),
+    )
+
+
 def load_history(uow: UnitOfWork, patient_id: str) -> History:
-    """The patient's record as the domain History (entries marked entered-in-error left out)."""
-    doses = tuple(
-        AdministeredDose(
-            d.date,
-            Quantity(d.dose, d.dose_unit) if d.dose is not None and d.dose_unit else None,
-            d.route,
-            d.drug,
-            d.status,
-            d.entered_in_error is not None,
-        )
-        for d in uow.doses.list_for(patient_id)
+    """The patient's record as the domain History."""
+    return history_from(
+        uow.doses.list_for(patient_id),
+        uow.labs.list_for(patient_id),
+        uow.symptom_checks.list_for(patient_id),
+        uow.reviews.list_for(patient_id),
     )
-    labs = tuple(
-        LabResult(x.test, x.value, x.unit, x.date)
-        for x in uow.labs.list_for(patient_id)
-        if not x.entered_in_error
-    )
-    checks = tuple(
-        SymptomCheck(c.date, c.overall, dict(c.scores))  # type: ignore[arg-type]
-        for c in uow.symptom_checks.list_for(patient_id)
-        if not c.entered_in_error
-    )
-    reviews = tuple(
-        Review(r.date, r.decision, parse_interval(r.new_interval) if r.new_interval else None)
-        for r in uow.reviews.list_for(patient_id)
-        if not r.entered_in_error
-    )
-    return History(doses, labs, checks, reviews)
+
+
+def _latest_plan(uow: UnitOfWork, patient_id: str) -> PlanVersionRecord:
+    version = uow.plans.latest(patient_id)
+    if version is None:
+        raise InputError("patient", f"patient {patient_id} has no plan")
+    return version
 
 
 def current_forecast(uow: UnitOfWork, patient_id: str, as_of: dt.date) -> tuple[PlanVersionRecord, Forecast]:
     """The patient's forecast on ``as_of`` from the latest plan version and the whole record."""
-    version = uow.plans.latest(patient_id)
-    if version is None:
-        raise InputError("patient", f"patient {patient_id} has no plan")
+    version = _latest_plan(uow, patient_id)
     forecast = forecast_case(
         parse_case_json(version.case_json),
         load_history(uow, patient_id),
@@ -125,26 +148,68 @@ def current_forecast(uow: UnitOfWork, patient_id: str, as_of: dt.date) -> tuple[
     return version, forecast
 
 
-def refresh_forecast(
-    uow: UnitOfWork, patient: PatientRecord, as_of: dt.date, *, actor: str, at: dt.datetime
-) -> Forecast:
-    """Recompute and store the patient's forecast inside the caller's unit of work."""
-    _, forecast = current_forecast(uow, patient.id, as_of)
-    nxt = forecast.next_dose
-    stored = StoredForecast(
+def stored_forecast(
+    patient: PatientRecord, version: PlanVersionRecord, history: History, as_of: dt.date
+) -> StoredForecast:
+    """The patient's forecast on ``as_of`` with its recall timeline, ready to store.
+
+    The first span reaches back to ``date.min`` (the forecast of a write also answers for earlier days)
+    and the last forward to ``date.max``; spans off the recall list are not kept, equal neighbours merge.
+    """
+    timeline = timeline_case(
+        parse_case_json(version.case_json),
+        history,
+        as_of=as_of,
+        pack_id=version.pack_id,
+        maintenance_interval=version.maintenance_interval,
+    )
+    spans: list[RecallSegment] = []
+    for index, forecast in enumerate(timeline):
+        codes = tuple(f.code for f in forecast.flags)
+        if not on_recall(forecast.status, codes):
+            continue
+        start = dt.date.min if index == 0 else forecast.as_of
+        end = timeline[index + 1].as_of if index + 1 < len(timeline) else dt.date.max
+        nxt = forecast.next_dose
+        span = RecallSegment(
+            start,
+            end,
+            forecast.status,
+            nxt.earliest if nxt else None,
+            nxt.due if nxt else None,
+            nxt.overdue if nxt else None,
+            codes,
+        )
+        if (
+            spans
+            and spans[-1].valid_to == start
+            and replace(spans[-1], valid_to=end) == replace(span, valid_from=spans[-1].valid_from)
+        ):
+            span = replace(span, valid_from=spans.pop().valid_from)
+        spans.append(span)
+    now = timeline[0]
+    nxt = now.next_dose
+    return StoredForecast(
         patient_id=patient.id,
         clinic_id=patient.clinic_id,
-        status=forecast.status,
+        status=now.status,
         earliest=nxt.earliest if nxt else None,
         due=nxt.due if nxt else None,
         overdue=nxt.overdue if nxt else None,
-        flags=tuple(f.code for f in forecast.flags),
+        flags=tuple(f.code for f in now.flags),
         as_of=as_of,
-        pack_id=forecast.plan.pack_id,
-        pack_version=forecast.plan.pack_version,
+        pack_id=now.plan.pack_id,
+        pack_version=now.plan.pack_version,
+        timeline=tuple(spans),
     )
+
+
+def refresh_forecast(
+    uow: UnitOfWork, patient: PatientRecord, as_of: dt.date, *, actor: str, at: dt.datetime
+) -> None:
+    """Recompute and store the patient's forecast and recall timeline inside the caller's unit of work."""
+    stored = stored_forecast(patient, _latest_plan(uow, patient.id), load_history(uow, patient.id), as_of)
     uow.forecasts.save(stored, actor=actor, at=at)
-    return forecast
 
 
 EntryKind = Literal["dose", "lab", "symptoms", "review"]
@@ -390,21 +455,47 @@ class Services:
         return [(day.isoformat(), *rest) for day, *rest in rows]  # type: ignore[misc]
 
     def recall(
-        self, clinic_id: str | None, statuses: list[str] | None, as_of: dt.date, limit: int = 100
-    ) -> list[tuple[PatientRecord, StoredForecast]]:
-        """The recall list on ``as_of``: most urgent first, with each patient."""
+        self,
+        clinic_ids: Collection[str] | None,
+        statuses: Collection[str] | None,
+        as_of: dt.date,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[RecallEntry]:
+        """The recall list on ``as_of``: most urgent first, each line with its patient."""
         with self.uow() as uow:
-            rows = uow.forecasts.recall(clinic_id, statuses, as_of, limit)
-            return [(uow.patients.get(row.patient_id), row) for row in rows]
+            return uow.forecasts.recall(clinic_ids, statuses, as_of, limit, offset)
 
-    def recompute(self, actor: str, as_of: dt.date | None = None) -> Iterator[str]:
-        """Rebuild every stored forecast (e.g. after a pack upgrade); yields each patient id when done."""
+    def recompute(self, actor: str, as_of: dt.date | None = None, batch: int = 500) -> Iterator[int]:
+        """Rebuild every stored forecast and timeline (e.g. after a pack upgrade), ``batch`` patients per
+        transaction; yields how many patients each committed batch held."""
         day = as_of or self.today()
         with self.uow() as uow:
             patient_ids = uow.patients.all_ids()
-        for patient_id in patient_ids:
+        for start in range(0, len(patient_ids), batch):
+            chunk = patient_ids[start : start + batch]
             at = self.clock()
             with self.uow() as uow:
-                refresh_forecast(uow, uow.patients.get(patient_id), day, actor=actor, at=at)
+                versions = uow.plans.latest_many(chunk)
+                doses = uow.doses.list_for_many(chunk)
+                labs = uow.labs.list_for_many(chunk)
+                checks = uow.symptom_checks.list_for_many(chunk)
+                reviews = uow.reviews.list_for_many(chunk)
+                stored = [
+                    stored_forecast(
+                        patient,
+                        versions[patient.id],
+                        history_from(
+                            doses.get(patient.id, ()),
+                            labs.get(patient.id, ()),
+                            checks.get(patient.id, ()),
+                            reviews.get(patient.id, ()),
+                        ),
+                        day,
+                    )
+                    for patient in uow.patients.get_many(chunk)
+                    if patient.id in versions
+                ]
+                uow.forecasts.save_many(stored, actor=actor, at=at)
                 uow.commit()
-            yield patient_id
+            yield len(chunk)

@@ -17,10 +17,13 @@ from b12care.service.records import AuditDetail, new_id
 __all__ = ["execute", "upsert_statement", "write_audit"]
 
 
-def execute(connection: Connection, statement: Executable) -> CursorResult[Any]:
-    """Run ``statement``; a refused write (foreign key, unique, check) becomes ConstraintError."""
+def execute(
+    connection: Connection, statement: Executable, parameters: list[dict[str, Any]] | None = None
+) -> CursorResult[Any]:
+    """Run ``statement`` (once per parameter set when given); a refused write (foreign key, unique,
+    check) becomes ConstraintError."""
     try:
-        return connection.execute(statement)
+        return connection.execute(statement, parameters)
     except IntegrityError as error:
         raise ConstraintError(f"the database refused the write: {error.orig}") from error
 

@@ -1,23 +1,24 @@
-"""Each patient's stored forecast and the recall list read from it.
+"""Each patient's stored forecast and recall timeline, and the recall list read from the timeline.
 
-The forecast is upserted in the same transaction as the write that changed it, so the recall list is
-one range of the index ``ix_stored_forecasts_recall (clinic_id, status, due)`` - never a scan of every
-patient's history. Its order is the engine's: ``b12care.domain.recall.urgency`` (stored with the row),
-then due date.
+Both are derived from the record and replaced in the same transaction as the write that changed them
+(the timeline is a cache of the forecast, not a clinical entry: replacing it deletes nothing of the
+record). The recall list of a day is one range of ``ix_recall_timeline_order`` (or its per-clinic
+twin): spans covering the day, in urgency order, then due date - never a scan of every history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, select
+from sqlalchemy import Connection, RowMapping, Select, delete, insert, select
 
-from b12care.adapters.db._statements import execute, upsert_statement, write_audit
-from b12care.adapters.db.tables import patients, stored_forecasts
+from b12care.adapters.db._statements import execute, upsert_statement
+from b12care.adapters.db.tables import audit_log, patients, recall_timeline, stored_forecasts
 from b12care.domain.recall import urgency
-from b12care.service.records import StoredForecast
+from b12care.service.records import RecallEntry, RecallSegment, StoredForecast, new_id
 
 __all__ = ["NO_DUE_DATE", "SqlForecastRepository", "recall_statement"]
 
@@ -39,88 +40,164 @@ def _forecast(row: RowMapping) -> StoredForecast:
     )
 
 
+def _current_values(forecast: StoredForecast, *, actor: str, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "patient_id": forecast.patient_id,
+        "clinic_id": forecast.clinic_id,
+        "status": forecast.status,
+        "urgency": urgency(forecast.status, forecast.flags),
+        "earliest": forecast.earliest,
+        "due": forecast.due,
+        "overdue": forecast.overdue,
+        "sort_due": forecast.due or NO_DUE_DATE,
+        "flags": list(forecast.flags),
+        "as_of": forecast.as_of,
+        "pack_id": forecast.pack_id,
+        "pack_version": forecast.pack_version,
+        "updated_at": at,
+        "updated_by": actor,
+    }
+
+
+def _timeline_rows(forecast: StoredForecast) -> list[dict[str, Any]]:
+    return [
+        {
+            "patient_id": forecast.patient_id,
+            "clinic_id": forecast.clinic_id,
+            "valid_from": span.valid_from,
+            "valid_to": span.valid_to,
+            "status": span.status,
+            "urgency": urgency(span.status, span.flags),
+            "earliest": span.earliest,
+            "due": span.due,
+            "overdue": span.overdue,
+            "sort_due": span.due or NO_DUE_DATE,
+            "flags": list(span.flags),
+            "pack_id": forecast.pack_id,
+            "pack_version": forecast.pack_version,
+        }
+        for span in forecast.timeline
+    ]
+
+
+def _audit_row(forecast: StoredForecast, *, actor: str, at: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "at": at,
+        "actor": actor,
+        "action": "forecast.save",
+        "entity": "forecast",
+        "entity_id": forecast.patient_id,
+        "detail": {
+            "clinic_id": forecast.clinic_id,
+            "status": forecast.status,
+            "due": None if forecast.due is None else forecast.due.isoformat(),
+        },
+    }
+
+
 class SqlForecastRepository:
-    """Stored forecasts, one row per patient."""
+    """Stored forecasts (one row per patient) and their recall timelines."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def save(self, forecast: StoredForecast, *, actor: str, at: dt.datetime) -> None:
-        """Insert or replace the patient's forecast and audit it."""
-        values = {
-            "clinic_id": forecast.clinic_id,
-            "status": forecast.status,
-            "urgency": urgency(forecast.status, forecast.flags),
-            "earliest": forecast.earliest,
-            "due": forecast.due,
-            "overdue": forecast.overdue,
-            "sort_due": forecast.due or NO_DUE_DATE,
-            "flags": list(forecast.flags),
-            "as_of": forecast.as_of,
-            "pack_id": forecast.pack_id,
-            "pack_version": forecast.pack_version,
-            "updated_at": at,
-            "updated_by": actor,
-        }
-        statement = (
-            upsert_statement(self._connection, stored_forecasts)
-            .values(patient_id=forecast.patient_id, **values)
-            .on_conflict_do_update(index_elements=["patient_id"], set_=values)
-        )
-        execute(self._connection, statement)
-        write_audit(
+        """Insert or replace the patient's forecast and timeline, and audit it."""
+        self.save_many([forecast], actor=actor, at=at)
+
+    def save_many(self, forecasts: Sequence[StoredForecast], *, actor: str, at: dt.datetime) -> None:
+        """Insert or replace many patients' forecasts and timelines: a few statements for the lot."""
+        if not forecasts:
+            return
+        current = [_current_values(f, actor=actor, at=at) for f in forecasts]
+        statement = upsert_statement(self._connection, stored_forecasts)
+        replace = {name: statement.excluded[name] for name in current[0] if name != "patient_id"}
+        execute(
             self._connection,
-            at=at,
-            actor=actor,
-            action="forecast.save",
-            entity="forecast",
-            entity_id=forecast.patient_id,
-            detail={
-                "clinic_id": forecast.clinic_id,
-                "status": forecast.status,
-                "due": None if forecast.due is None else forecast.due.isoformat(),
-            },
+            statement.on_conflict_do_update(index_elements=["patient_id"], set_=replace),
+            current,
         )
+        ids = [f.patient_id for f in forecasts]
+        execute(self._connection, delete(recall_timeline).where(recall_timeline.c.patient_id.in_(ids)))
+        spans = [row for f in forecasts for row in _timeline_rows(f)]
+        if spans:
+            execute(self._connection, insert(recall_timeline), spans)
+        execute(self._connection, insert(audit_log), [_audit_row(f, actor=actor, at=at) for f in forecasts])
 
     def get(self, patient_id: str) -> StoredForecast | None:
-        """The patient's stored forecast, or None."""
+        """The patient's stored forecast with its recall timeline, or None."""
         statement = select(stored_forecasts).where(stored_forecasts.c.patient_id == patient_id)
         row = self._connection.execute(statement).mappings().first()
-        return None if row is None else _forecast(row)
+        if row is None:
+            return None
+        t = recall_timeline.c
+        spans = select(recall_timeline).where(t.patient_id == patient_id).order_by(t.valid_from)
+        timeline = tuple(
+            RecallSegment(
+                span["valid_from"],
+                span["valid_to"],
+                span["status"],
+                span["earliest"],
+                span["due"],
+                span["overdue"],
+                tuple(span["flags"]),
+            )
+            for span in self._connection.execute(spans).mappings()
+        )
+        return replace(_forecast(row), timeline=timeline)
 
     def recall(
         self,
-        clinic_id: str | None,
+        clinic_ids: Collection[str] | None,
         statuses: Collection[str] | None,
         as_of: dt.date,
         limit: int = 100,
-    ) -> list[StoredForecast]:
-        """Most urgent first (recall urgency, then overdue on ``as_of``, then due date; none last).
+        offset: int = 0,
+    ) -> list[RecallEntry]:
+        """The recall list of ``as_of``, most urgent first (urgency, then due date, then patient).
 
-        ``clinic_id``/``statuses`` filter when given; patients marked entered-in-error are left out.
+        ``clinic_ids``/``statuses`` filter when given; patients marked entered-in-error are left out.
         """
-        statement = recall_statement(clinic_id, statuses, as_of, limit)
-        return [_forecast(row) for row in self._connection.execute(statement).mappings()]
+        statement = recall_statement(clinic_ids, statuses, as_of, limit, offset)
+        return [
+            RecallEntry(
+                patient_id=row["patient_id"],
+                clinic_id=row["clinic_id"],
+                reference=row["reference"],
+                name=row["name"],
+                status=row["status"],
+                urgency=row["urgency"],
+                earliest=row["earliest"],
+                due=row["due"],
+                overdue=row["overdue"],
+                flags=tuple(row["flags"]),
+                pack_id=row["pack_id"],
+                pack_version=row["pack_version"],
+            )
+            for row in self._connection.execute(statement).mappings()
+        ]
 
 
 def recall_statement(
-    clinic_id: str | None, statuses: Collection[str] | None, as_of: dt.date, limit: int
+    clinic_ids: Collection[str] | None,
+    statuses: Collection[str] | None,
+    as_of: dt.date,
+    limit: int,
+    offset: int = 0,
 ) -> Select[Any]:
-    """The recall query, read in index order: urgency, then due date (the most overdue first), then id.
-
-    ``as_of`` does not change the order: within one urgency the earliest due date is the most overdue.
-    """
-    del as_of
-    f = stored_forecasts.c
+    """The recall query of ``as_of``: spans covering the day, in index order, with each patient."""
+    t = recall_timeline.c
     statement = (
-        select(stored_forecasts)
-        .join(patients, patients.c.id == f.patient_id)
-        .where(patients.c.entered_in_error_at.is_(None))
-        .order_by(f.urgency, f.sort_due, f.patient_id)
+        select(recall_timeline, patients.c.reference, patients.c.name)
+        .join(patients, patients.c.id == t.patient_id)
+        .where(t.valid_from <= as_of, t.valid_to > as_of, patients.c.entered_in_error_at.is_(None))
+        .order_by(t.urgency, t.sort_due, t.patient_id)
         .limit(limit)
+        .offset(offset)
     )
-    if clinic_id is not None:
-        statement = statement.where(f.clinic_id == clinic_id)
+    if clinic_ids is not None:
+        statement = statement.where(t.clinic_id.in_(list(clinic_ids)))
     if statuses is not None:
-        statement = statement.where(f.status.in_(list(statuses)))
+        statement = statement.where(t.status.in_(list(statuses)))
     return statement

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
@@ -200,6 +201,11 @@ class SqlPatientRepository(_MarkableStore[PatientRecord]):
         c = patients.c
         return self._select(c.clinic_id == clinic_id, order_by=(c.created_at, c.reference, c.id))
 
+    def get_many(self, patient_ids: Collection[str]) -> list[PatientRecord]:
+        """The patients with these ids (unknown ids are left out), in id order."""
+        c = patients.c
+        return self._select(c.id.in_(list(patient_ids)), order_by=(c.id,))
+
     def all_ids(self, clinic_id: str | None = None) -> list[str]:
         """Every patient id not marked entered-in-error (of one clinic when given), in id order."""
         c = patients.c
@@ -217,8 +223,17 @@ class _EntryStore(_MarkableStore[E]):
 
     def list_for(self, patient_id: str) -> list[E]:
         """The patient's entries oldest first, marked ones included."""
+        return self.list_for_many([patient_id]).get(patient_id, [])
+
+    def list_for_many(self, patient_ids: Collection[str]) -> dict[str, list[E]]:
+        """Each patient's entries oldest first, marked ones included: one query for all of them."""
         c = self.table.c
-        return self._select(c.patient_id == patient_id, order_by=(c.date, c.recorded_at, c.id))
+        found: dict[str, list[E]] = {}
+        for record in self._select(
+            c.patient_id.in_(list(patient_ids)), order_by=(c.date, c.recorded_at, c.id)
+        ):
+            found.setdefault(record.patient_id, []).append(record)
+        return found
 
 
 class SqlPlanVersionRepository(_MarkableStore[PlanVersionRecord]):
@@ -253,6 +268,16 @@ class SqlPlanVersionRepository(_MarkableStore[PlanVersionRecord]):
         )
         row = self._connection.execute(statement).mappings().first()
         return None if row is None else self._from_row(row)
+
+    def latest_many(self, patient_ids: Collection[str]) -> dict[str, PlanVersionRecord]:
+        """Each patient's highest version not marked entered-in-error (patients without one left out)."""
+        c = plan_versions.c
+        found: dict[str, PlanVersionRecord] = {}
+        for record in self._select(
+            c.patient_id.in_(list(patient_ids)), c.entered_in_error_at.is_(None), order_by=(c.version,)
+        ):
+            found[record.patient_id] = record
+        return found
 
 
 class SqlDoseRepository(_EntryStore[DoseRecord]):

@@ -43,6 +43,7 @@ __all__ = [
     "metadata",
     "patients",
     "plan_versions",
+    "recall_timeline",
     "reviews",
     "stored_forecasts",
     "symptom_checks",
@@ -239,9 +240,37 @@ stored_forecasts = Table(
     Column("pack_version", String(50), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("updated_by", String(WHO), nullable=False),
-    # The recall list: WHERE clinic_id = ? AND status IN (...) ORDER BY due - one index range.
-    Index("ix_stored_forecasts_recall", "clinic_id", "status", "due"),
-    # The recall order (urgency, then due date) read straight off an index, for one clinic or all.
-    Index("ix_stored_forecasts_urgency", "urgency", "sort_due", "patient_id"),
-    Index("ix_stored_forecasts_clinic_urgency", "clinic_id", "urgency", "sort_due", "patient_id"),
+)
+
+# Each patient's spans of days on the recall list, from their stored forecast's timeline (replaced with
+# it at every write). The recall list of day D is the spans with valid_from <= D < valid_to, read in
+# index order: urgency, then due date (the most overdue first), then patient id. The indexes carry the
+# span so the date test is answered from the index alone.
+recall_timeline = Table(
+    "recall_timeline",
+    metadata,
+    Column("patient_id", String(ID), ForeignKey("patients.id"), primary_key=True),
+    Column("valid_from", Date, primary_key=True),
+    Column("valid_to", Date, nullable=False),
+    Column("clinic_id", String(ID), ForeignKey("clinics.id"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("urgency", SmallInteger, nullable=False),
+    Column("earliest", Date, nullable=True),
+    Column("due", Date, nullable=True),
+    Column("overdue", Date, nullable=True),
+    Column("sort_due", Date, nullable=False),
+    Column("flags", JsonDocument, nullable=False),
+    Column("pack_id", String(100), nullable=False),
+    Column("pack_version", String(50), nullable=False),
+    CheckConstraint("valid_from < valid_to", name="span"),
+    Index("ix_recall_timeline_order", "urgency", "sort_due", "patient_id", "valid_from", "valid_to"),
+    Index(
+        "ix_recall_timeline_clinic_order",
+        "clinic_id",
+        "urgency",
+        "sort_due",
+        "patient_id",
+        "valid_from",
+        "valid_to",
+    ),
 )

@@ -321,19 +321,20 @@ def add_record_commands(
 
         def show(s: Services, out: Console) -> None:
             day = parse_day(as_of, "as_of") if as_of else s.today()
-            rows = s.recall(clinic_id, list(status or RECALL_STATUSES), day, limit)
+            clinics = None if clinic_id is None else [clinic_id]
+            rows = s.recall(clinics, status or None, day, limit)
             records = [
                 {
-                    "patient_id": p.id,
-                    "reference": p.reference,
-                    "name": p.name,
-                    "clinic_id": p.clinic_id,
-                    "status": f.status,
-                    "due": f.due.isoformat() if f.due else "",
-                    "overdue": f.overdue.isoformat() if f.overdue else "",
-                    "flags": " ".join(f.flags),
+                    "patient_id": r.patient_id,
+                    "reference": r.reference,
+                    "name": r.name,
+                    "clinic_id": r.clinic_id,
+                    "status": r.status,
+                    "due": r.due.isoformat() if r.due else "",
+                    "overdue": r.overdue.isoformat() if r.overdue else "",
+                    "flags": " ".join(r.flags),
                 }
-                for p, f in rows
+                for r in rows
             ]
             if output == "json":
                 out.print_json(json.dumps(records))
@@ -385,8 +386,8 @@ def add_record_commands(
             total = s.patient_count()
             with Progress(console=out, transient=True) as progress:
                 task = progress.add_task("Recomputing forecasts", total=total)
-                for _ in s.recompute(_default_actor(), day):
-                    progress.advance(task)
+                for done in s.recompute(_default_actor(), day):
+                    progress.advance(task, done)
             out.print(f"Recomputed {total} forecasts.")
 
         run(go)
