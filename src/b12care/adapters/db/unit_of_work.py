@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine
 
+from b12care.adapters.db.accounts import SqlUserRepository
 from b12care.adapters.db.audit import SqlAuditLog
 from b12care.adapters.db.forecasts import SqlForecastRepository
 from b12care.adapters.db.repositories import (
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     reviews: SqlReviewRepository
     audit: SqlAuditLog
     forecasts: SqlForecastRepository
+    users: SqlUserRepository
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(connection)
         self.audit = SqlAuditLog(connection)
         self.forecasts = SqlForecastRepository(connection)
+        self.users = SqlUserRepository(connection)
         return self
 
     def __exit__(

@@ -1,0 +1,172 @@
+"""The SQL user store (``uow.users``): users, clinic memberships and login attempts.
+
+Every change of a user is audited in the caller's transaction (role, clinics, disabled: never the
+password hash). Nothing issues a DELETE: a membership that ends is kept as inactive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, RowMapping, and_, func, select, update
+
+from b12care.adapters.db._statements import execute, upsert_statement, write_audit
+from b12care.adapters.db.tables_accounts import clinic_memberships, login_attempts, users
+from b12care.service.accounts import LoginAttempt, UserRecord
+from b12care.service.records import AuditDetail
+
+__all__ = ["SqlUserRepository"]
+
+
+def _detail(user: UserRecord) -> AuditDetail:
+    return {
+        "username": user.username,
+        "role": user.role,
+        "clinic_ids": ",".join(user.clinic_ids),
+        "disabled": user.disabled,
+    }
+
+
+class SqlUserRepository:
+    """Users and their clinics on one connection and transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def _clinics_of(self, user_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        m = clinic_memberships.c
+        statement = (
+            select(m.user_id, m.clinic_id)
+            .where(m.user_id.in_(list(user_ids)), m.active.is_(True))
+            .order_by(m.user_id, m.clinic_id)
+        )
+        found: dict[str, list[str]] = {}
+        for user_id, clinic_id in self._connection.execute(statement):
+            found.setdefault(user_id, []).append(clinic_id)
+        return {user_id: tuple(ids) for user_id, ids in found.items()}
+
+    def _records(self, rows: list[RowMapping]) -> list[UserRecord]:
+        clinics = self._clinics_of(row["id"] for row in rows)
+        return [
+            UserRecord(
+                row["id"],
+                row["username"],
+                row["role"],
+                row["password_hash"],
+                clinics.get(row["id"], ()),
+                row["disabled"],
+                row["created_at"],
+                row["created_by"],
+            )
+            for row in rows
+        ]
+
+    def _set_clinics(self, user: UserRecord, *, actor: str, at: dt.datetime) -> None:
+        m = clinic_memberships.c
+        execute(
+            self._connection,
+            update(clinic_memberships)
+            .where(m.user_id == user.id, m.clinic_id.not_in(user.clinic_ids), m.active.is_(True))
+            .values(active=False, changed_at=at, changed_by=actor),
+        )
+        for clinic_id in user.clinic_ids:
+            insert = upsert_statement(self._connection, clinic_memberships).values(
+                user_id=user.id, clinic_id=clinic_id, active=True, changed_at=at, changed_by=actor
+            )
+            execute(
+                self._connection,
+                insert.on_conflict_do_update(
+                    index_elements=[m.user_id, m.clinic_id],
+                    set_={"active": True, "changed_at": at, "changed_by": actor},
+                    where=m.active.is_(False),
+                ),
+            )
+
+    def add(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
+        """Store a new user with its memberships and audit it (ConstraintError for a taken username)."""
+        execute(
+            self._connection,
+            users.insert().values(
+                id=user.id,
+                username=user.username,
+                role=user.role,
+                password_hash=user.password_hash,
+                disabled=user.disabled,
+                created_at=user.created_at,
+                created_by=user.created_by,
+                updated_at=at,
+                updated_by=actor,
+            ),
+        )
+        self._set_clinics(user, actor=actor, at=at)
+        write_audit(
+            self._connection,
+            at=at,
+            actor=actor,
+            action="user.add",
+            entity="user",
+            entity_id=user.id,
+            detail=_detail(user),
+        )
+        return user
+
+    def find(self, username: str) -> UserRecord | None:
+        """The user of that username, or None."""
+        rows = list(self._connection.execute(select(users).where(users.c.username == username)).mappings())
+        found = self._records(rows)
+        return found[0] if found else None
+
+    def list_all(self) -> list[UserRecord]:
+        """Every user by username."""
+        rows = list(self._connection.execute(select(users).order_by(users.c.username)).mappings())
+        return self._records(rows)
+
+    def update(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
+        """Store a changed role, password hash, disabled flag or clinic list, and audit it."""
+        execute(
+            self._connection,
+            update(users)
+            .where(users.c.id == user.id)
+            .values(
+                role=user.role,
+                password_hash=user.password_hash,
+                disabled=user.disabled,
+                updated_at=at,
+                updated_by=actor,
+            ),
+        )
+        self._set_clinics(user, actor=actor, at=at)
+        write_audit(
+            self._connection,
+            at=at,
+            actor=actor,
+            action="user.update",
+            entity="user",
+            entity_id=user.id,
+            detail=_detail(user),
+        )
+        return user
+
+    def record_login(self, attempt: LoginAttempt) -> None:
+        """Keep one login attempt."""
+        execute(
+            self._connection,
+            login_attempts.insert().values(
+                username=attempt.username, client=attempt.client, at=attempt.at, succeeded=attempt.succeeded
+            ),
+        )
+
+    def failures_since(self, username: str, client: str, since: dt.datetime) -> list[dt.datetime]:
+        """Times of failed attempts after ``since`` and after the last success, newest first."""
+        a = login_attempts.c
+        pair = and_(a.username == username, a.client == client)
+        # By write order, not time: attempts in one clock tick still count in the order they came.
+        last_success = select(func.coalesce(func.max(a.seq), 0)).where(pair, a.succeeded.is_(True))
+        statement = (
+            select(a.at)
+            .where(pair, a.succeeded.is_(False), a.at > since, a.seq > last_success.scalar_subquery())
+            .order_by(a.at.desc(), a.seq.desc())
+            .limit(1000)
+        )
+        return list(self._connection.execute(statement).scalars())

@@ -1,0 +1,89 @@
+"""The app factory: ``create_app(app)`` serves the use cases of a bootstrapped App over HTTP.
+
+OpenAPI at ``/openapi.json``, interactive docs at ``/docs``, liveness at ``/health``. Routers are one
+per noun; another face adds its router to ``ROUTERS`` (e.g. FHIR export and import, the calendar feed
+at ``/share/{token}/calendar.ics`` using ``deps.SharedPatientId``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from b12care import __version__
+from b12care.bootstrap import App
+from b12care.entrypoints.api import (
+    auth,
+    cds_hooks,
+    clinics,
+    entries,
+    knowledge,
+    patients,
+    plans,
+    recall,
+    users,
+)
+from b12care.entrypoints.api.problems import install_problem_handlers
+from b12care.service.accounts import Accounts, RateLimit
+from b12care.service.treatment import Services
+
+__all__ = ["ROUTERS", "create_app"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    users.router,
+    clinics.router,
+    patients.router,
+    entries.router,
+    plans.router,
+    recall.router,
+    knowledge.router,
+    cds_hooks.router,
+)
+
+
+def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
+    """The FastAPI app over ``app``'s database and clock; ``close_on_shutdown`` closes ``app`` at exit."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if close_on_shutdown:
+                app.close()
+
+    settings = app.settings
+    api = FastAPI(
+        title="b12care",
+        version=__version__,
+        summary="Vitamin B12 therapy plans, treatment record, forecasts and recall lists.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    api.state.app = app
+    api.state.services = Services(app.uow, app.clock)
+    api.state.accounts = Accounts(
+        app.uow,
+        app.clock,
+        settings.resolved_secret_key(app.database_url),
+        token_lifetime=dt.timedelta(minutes=settings.token_lifetime_minutes),
+        rate_limit=RateLimit(
+            settings.login_max_failures, dt.timedelta(minutes=settings.login_window_minutes)
+        ),
+    )
+    install_problem_handlers(api)
+
+    @api.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers (no database round trip)."""
+        return {"status": "ok"}
+
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

@@ -1,0 +1,35 @@
+"""Login and who-am-I: ``POST /api/v1/auth/token`` (OAuth2 password form) gives a bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from b12care.entrypoints.api.deps import AccountsDep, CurrentUser
+from b12care.entrypoints.api.problems import problem_responses
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/token", responses=problem_responses(401, 422, 429))
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, users: AccountsDep
+) -> dict[str, Any]:
+    """Exchange username and password for a bearer token (failed attempts are rate-limited)."""
+    client = request.client.host if request.client else "unknown"
+    token = users.login(form.username, form.password, client)
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": int(users.token_lifetime.total_seconds()),
+    }
+
+
+@router.get("/me", responses=problem_responses(401))
+def me(user: CurrentUser) -> dict[str, Any]:
+    """The user of the token: username, role and clinics."""
+    return {"username": user.username, "role": user.role, "clinic_ids": sorted(user.clinic_ids)}

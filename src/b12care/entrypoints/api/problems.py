@@ -1,0 +1,176 @@
+"""The one error -> HTTP table: every error is an RFC 9457 ``application/problem+json`` body.
+
+=====================================  ======  ============================================
+error                                  status  body extras
+=====================================  ======  ============================================
+request validation (FastAPI/pydantic)  422     ``field`` (dotted) and ``errors`` [{pointer, field, detail}]
+InputError                             422     ``field``
+RecordNotFoundError, UnknownRuleError  404
+AlreadyEnteredInError, ConstraintError 409
+KnowledgeError                         422
+AuthenticationError                    401     ``WWW-Authenticate: Bearer``
+PermissionDeniedError                  403
+RateLimitedError                       429     ``Retry-After``
+HTTPException (routing, methods)       its own
+anything else                          500     no traceback, nothing of the request
+=====================================  ======  ============================================
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from b12care.domain.errors import InputError, KnowledgeError, UnknownRuleError
+from b12care.service.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
+from b12care.service.ports import AlreadyEnteredInError, ConstraintError, RecordNotFoundError
+
+__all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem", "problem_responses"]
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("b12care.api")
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+def problem(status: int, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    """An RFC 9457 problem response (``type`` is ``about:blank``: the status says what happened)."""
+    body = {"type": "about:blank", "title": _TITLES.get(status, "Error"), "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these statuses, as problem JSON."""
+    return {
+        status: {
+            "description": _TITLES.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+def _dotted(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not part.startswith(("function-", "literal[")):
+            text += f".{part}" if text else part
+    return text
+
+
+def _validation(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = []
+    for item in error.errors():
+        location = [part for part in item.get("loc", ()) if isinstance(part, int | str)]
+        where = location[1:] if location and location[0] == "body" else location
+        message = (
+            "unknown field" if item.get("type") == "extra_forbidden" else str(item.get("msg", "invalid"))
+        )
+        errors.append(
+            {
+                "pointer": "/" + "/".join(str(part) for part in location),
+                "field": _dotted(where) or "body",
+                "detail": message,
+            }
+        )
+    first = errors[0] if errors else {"field": "body", "detail": "invalid request"}
+    return problem(422, f"{first['field']}: {first['detail']}", field=first["field"], errors=errors)
+
+
+def _input(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InputError)
+    return problem(422, str(error), field=error.field)
+
+
+def _not_found(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, RecordNotFoundError):
+        return problem(404, f"no {error.entity} with id {error.record_id}", entity=error.entity)
+    return problem(404, str(error))
+
+
+def _conflict(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, ConstraintError):
+        return problem(409, "the record refused the write (it conflicts with a stored one); retry")
+    return problem(409, str(error))
+
+
+def _knowledge(request: Request, error: Exception) -> JSONResponse:
+    return problem(422, str(error), field="pack")
+
+
+def _unauthenticated(request: Request, error: Exception) -> JSONResponse:
+    return problem(401, str(error), headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(request: Request, error: Exception) -> JSONResponse:
+    return problem(403, str(error))
+
+
+def _rate_limited(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RateLimitedError)
+    return problem(
+        429, str(error), headers={"Retry-After": str(error.retry_after)}, retry_after=error.retry_after
+    )
+
+
+def _http(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code, "Error")
+    return problem(error.status_code, detail, headers=dict(error.headers or {}))
+
+
+def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # The type only: messages and tracebacks can carry request values (patient data).
+    route = getattr(request.scope.get("route"), "path", "?")
+    _log.error("unhandled %s on %s %s", type(error).__name__, request.method, route)
+    return problem(500, "an unexpected error; it has been logged")
+
+
+def install_problem_handlers(api: FastAPI) -> None:
+    """Map every error to problem JSON on ``api``."""
+    api.add_exception_handler(RequestValidationError, _validation)
+    api.add_exception_handler(InputError, _input)
+    api.add_exception_handler(RecordNotFoundError, _not_found)
+    api.add_exception_handler(UnknownRuleError, _not_found)
+    api.add_exception_handler(AlreadyEnteredInError, _conflict)
+    api.add_exception_handler(ConstraintError, _conflict)
+    api.add_exception_handler(KnowledgeError, _knowledge)
+    api.add_exception_handler(AuthenticationError, _unauthenticated)
+    api.add_exception_handler(PermissionDeniedError, _forbidden)
+    api.add_exception_handler(RateLimitedError, _rate_limited)
+    api.add_exception_handler(HTTPException, _http)
+    api.add_exception_handler(Exception, _unexpected)

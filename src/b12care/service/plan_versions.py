@@ -1,0 +1,60 @@
+"""Use case: a new plan version for an existing patient from a new case (e.g. new labs, a new cause).
+
+The case is planned first (a case that cannot be planned is refused before anything is written); the
+version number is the latest + 1; the repository audits the write and the patient's stored forecast
+is refreshed in the same unit of work, as every other write (``Services._write``).
+"""
+
+from __future__ import annotations
+
+from b12care.domain.errors import InputError
+from b12care.service.case_file import parse_case_json
+from b12care.service.planning import plan_case
+from b12care.service.ports import Clock, UnitOfWorkFactory
+from b12care.service.records import PlanVersionRecord, new_id
+from b12care.service.treatment import refresh_forecast
+
+__all__ = ["add_plan_version"]
+
+
+def add_plan_version(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    patient_id: str,
+    case_json: str,
+    actor: str,
+    maintenance_interval: str | None = None,
+) -> PlanVersionRecord:
+    """Store the plan built from ``case_json`` as the patient's next version; return it.
+
+    Raises:
+        InputError: the case is invalid, cannot be planned, or is for another birth date.
+        RecordNotFoundError: no such patient.
+        ConstraintError: another writer stored the same version number first (retry).
+    """
+    case = parse_case_json(case_json)
+    plan = plan_case(case, maintenance_interval=maintenance_interval)
+    at = clock()
+    with uow_factory() as uow:
+        patient = uow.patients.get(patient_id)
+        if case.patient.birth_date != patient.birth_date:
+            raise InputError("case.patient.birth_date", "differs from the patient's recorded birth date")
+        # After every version ever stored, including one marked entered-in-error.
+        number = max((v.version for v in uow.plans.list_for(patient_id)), default=0) + 1
+        version = PlanVersionRecord(
+            new_id(),
+            patient_id,
+            number,
+            case_json,
+            plan.pack_id,
+            plan.pack_version,
+            maintenance_interval,
+            None,
+            actor,
+            at,
+        )
+        uow.plans.add(version)
+        refresh_forecast(uow, patient, at.date(), actor=actor, at=at)
+        uow.commit()
+    return version
