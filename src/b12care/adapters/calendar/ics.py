@@ -239,15 +239,16 @@ def _event(patient_id: str, item: FeedEvent, now: dt.datetime) -> Event:
 
 def _render(patient_id: str, emitted: list[FeedEvent], *, now: dt.datetime, public_url: str | None) -> bytes:
     calendar = Calendar.new(
+        uid=event_uid(patient_id, "calendar"),
         prodid=PRODID,
         method="PUBLISH",
         calscale="GREGORIAN",
-        name=CALENDAR_NAME,
+        name=CALENDAR_NAME,  # also written as X-WR-CALNAME
         description="Your planned vitamin B12 injections and reviews. Your clinician decides your treatment.",
-        refresh_interval=_REFRESH,
         source=public_url,
     )
-    calendar.add("x-wr-calname", CALENDAR_NAME)
+    # RFC 7986 5.7: VALUE=DURATION is required on REFRESH-INTERVAL; X-PUBLISHED-TTL is its older name.
+    calendar.add("refresh-interval", _REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "P1D")
     for item in emitted:
         calendar.add_component(_event(patient_id, item, now))
