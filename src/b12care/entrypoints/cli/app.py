@@ -22,6 +22,7 @@ from b12care.entrypoints.cli.fhir import add_fhir_commands
 from b12care.entrypoints.cli.record import add_record_commands, parse_day
 from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_packs, render_plan
 from b12care.entrypoints.cli.schedule import add_schedule_commands
+from b12care.entrypoints.cli.server import add_server_commands
 from b12care.knowledge import list_packs
 from b12care.service.case_file import parse_case_json, parse_forecast_case_json
 from b12care.service.forecasting import forecast_case, forecast_to_dict
@@ -190,6 +191,7 @@ def create_app(
     add_record_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_schedule_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_fhir_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
+    add_server_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 
 

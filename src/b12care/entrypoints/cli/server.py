@@ -1,0 +1,109 @@
+"""``b12care serve`` (the REST API under uvicorn) and ``b12care user add`` (staff accounts)."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Annotated, ParamSpec
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from b12care.bootstrap import bootstrap
+from b12care.config import ConfigurationError, Settings
+from b12care.domain.errors import InputError
+from b12care.service.accounts import Accounts, Role
+
+__all__ = ["ASGI_FACTORY", "add_server_commands"]
+
+ASGI_FACTORY = "b12care.entrypoints.api.asgi:create_from_environment"
+ConsoleFor = Callable[[bool], Console]
+P = ParamSpec("P")
+
+
+def _settings() -> Settings:
+    """Settings from the environment; a bad variable is one line naming it."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        name = "B12CARE_" + "_".join(str(part) for part in first["loc"]).upper()
+        raise InputError(name, first["msg"]) from None
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
+        return "cli"
+
+
+def add_server_commands(
+    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
+) -> None:
+    """Register ``serve`` and ``user add`` on ``app``; ``guard`` turns errors into one line and exit 2."""
+    user = typer.Typer(help="Staff accounts of the REST API.", no_args_is_help=True)
+    app.add_typer(user, name="user")
+
+    def guarded(func: Callable[P, None]) -> Callable[P, None]:
+        @functools.wraps(func)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+            with guard(console(True)):
+                try:
+                    func(*args, **kwargs)
+                except ConfigurationError as error:
+                    field, _, message = str(error).partition(": ")
+                    raise InputError(field, message) from None
+
+        return wrapper
+
+    @app.command()
+    @guarded
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+        workers: Annotated[
+            int, typer.Option(min=1, max=64, help="Worker processes (PostgreSQL only for more than 1).")
+        ] = 1,
+    ) -> None:
+        """Serve the REST API (OpenAPI docs at /docs) with uvicorn."""
+        settings = _settings()
+        url = settings.resolved_database_url()
+        if workers > 1 and make_url(url).get_backend_name() == "sqlite":
+            raise InputError(
+                "workers",
+                "the embedded SQLite database is served by one worker process; set "
+                "B12CARE_DATABASE_URL=postgresql+psycopg://... to run several",
+            )
+        # Migrate and check the signing key once, here, so a bad set-up is one line, not N tracebacks.
+        with bootstrap(settings) as booted:
+            settings.resolved_secret_key(booted.database_url)
+        uvicorn.run(ASGI_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+
+    @user.command("add")
+    @guarded
+    def user_add(
+        username: Annotated[str, typer.Argument(help="Login name (lower-case letters, digits, . _ @ -).")],
+        role: Annotated[Role, typer.Option(help="admin, clinician, nurse or viewer.")],
+        clinic: Annotated[list[str], typer.Option(help="Clinic id the user works in (repeat for more).")],
+        password_stdin: Annotated[
+            bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+        ] = False,
+        actor: Annotated[str, typer.Option(help="Who is adding (default: the login name).")] = "",
+    ) -> None:
+        """Add a staff account (e.g. the first admin); prompts for the password unless --password-stdin."""
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        with bootstrap(_settings()) as booted:
+            # Adding a user signs nothing: no key is needed (PostgreSQL may not have one configured yet).
+            accounts = Accounts(booted.uow, booted.clock, secret="")
+            added = accounts.add_user(username, password, role, clinic, actor or _default_actor())
+        console(False).print(added.id)
