@@ -45,7 +45,7 @@ from b12care.domain.plan import build_plan
 from b12care.service.case_file import parse_case_json
 from b12care.service.demo import STAGES
 from b12care.service.planning import choose_pack
-from b12care.service.treatment import Services, refresh_forecast
+from b12care.service.treatment import Services
 from bench_db import BenchDatabase, random_uuid
 
 NAME = "b12care_bench_recompute"
@@ -250,14 +250,19 @@ def profile(app: App, count: int) -> float:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    done = sum(1 for _ in itertools.islice(services.recompute("bench", AS_OF), count))
+    done = 0
+    for batch in services.recompute("bench", AS_OF):
+        done += batch
+        if done >= count:
+            break
     profiler.disable()
     elapsed = time.perf_counter() - started
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(
-        r"treatment.py.*(refresh_forecast|current_forecast|load_history)|plan.py.*build_plan"
-        r"|forecast.py.*forecast_plan|case_file.py.*parse_case_json|repositories.py|forecasts.py.*save"
+        r"treatment.py.*(stored_forecast|history_from|recompute)|plan.py.*build_plan"
+        r"|forecast.py.*(forecast_plan|forecast_timeline)|case_file.py.*parse_case_json|repositories.py"
+        r"|forecasts.py.*save"
         r"|_statements.py.*(write_audit|execute)|base.py.*(commit|_execute_context)|unit_of_work.py"
         r"|{method 'execute' of|{method 'commit' of|{method 'fetchall' of|{method 'fetchone' of"
     )
@@ -275,23 +280,6 @@ def profile(app: App, count: int) -> float:
     for line in lines[start : start + 13]:
         print(f"  {line}")
     return elapsed / done
-
-
-def batched_recompute(app: App, batch: int, count: int) -> float:
-    """Prototype of the suggested fix (NOT the shipped code): one unit of work per ``batch`` patients.
-
-    Same per-patient queries and ``refresh_forecast`` as ``Services.recompute``; only the transactions
-    (connection checkout, BEGIN IMMEDIATE, commit) are shared. Returns seconds per patient.
-    """
-    with app.uow() as uow:
-        patient_ids = uow.patients.all_ids()[:count]
-    started = time.perf_counter()
-    for first in range(0, len(patient_ids), batch):
-        with app.uow() as uow:
-            for patient_id in patient_ids[first : first + batch]:
-                refresh_forecast(uow, uow.patients.get(patient_id), AS_OF, actor="bench", at=AT)
-            uow.commit()
-    return (time.perf_counter() - started) / len(patient_ids)
 
 
 def cli_recompute(url: str) -> float:
@@ -314,16 +302,10 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--profile", type=int, default=2_000, help="patients to profile in-process (0: none)")
-    parser.add_argument(
-        "--prototype-batch",
-        type=int,
-        default=500,
-        help="patients per unit of work in the prototype (0: skip)",
-    )
     parser.add_argument("--keep", action="store_true", help="leave the database for a later --reuse")
     parser.add_argument("--reuse", action="store_true", help="measure a database kept by --keep")
     args = parser.parse_args()
-    if not 1 <= args.patients <= 200_000 or not 0 <= args.profile <= 20_000 or args.prototype_batch < 0:
+    if not 1 <= args.patients <= 200_000 or not 0 <= args.profile <= 20_000:
         parser.error("bounded work: 1..200,000 patients, 0..20,000 profiled")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -360,15 +342,6 @@ def main() -> None:
         )
         if existing != 100_000:
             print(f"  EXTRAPOLATED to 100,000 patients: {seconds / existing * 100_000:.0f} s")
-        if args.prototype_batch:
-            app = bootstrap(Settings(database_url=database.url()), clock=lambda: AT)
-            sample = min(existing, 20_000)
-            per_patient = batched_recompute(app, args.prototype_batch, sample)
-            print(
-                f"prototype (not shipped): {args.prototype_batch} patients per unit of work, in-process, "
-                f"{sample:,} patients: {per_patient * 1000:.2f} ms per patient = "
-                f"{per_patient * 100_000:.0f} s per 100,000 (EXTRAPOLATED)"
-            )
     finally:
         app.close()
         if not args.keep:

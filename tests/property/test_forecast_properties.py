@@ -109,3 +109,6 @@ def test_the_stored_timeline_gives_the_forecast_of_any_later_day(
 
     assert (stored.status, [f.code for f in stored.flags]) == (direct.status, [f.code for f in direct.flags])
     assert stored.next_dose == direct.next_dose
+    for forecast in timeline:  # the recall index relies on it (b12care.domain.recall.urgencies_of)
+        urgent = {f.code for f in forecast.flags} & {"MAINTENANCE_LAPSED", "REVIEW_OVERDUE"}
+        assert not urgent or forecast.status in ("overdue", "needs_review")

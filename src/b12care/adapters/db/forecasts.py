@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, RowMapping, Select, delete, insert, select
 
 from b12care.adapters.db._statements import execute, upsert_statement
 from b12care.adapters.db.tables import audit_log, patients, recall_timeline, stored_forecasts
-from b12care.domain.recall import urgency
-from b12care.service.records import RecallEntry, RecallSegment, StoredForecast, new_id
+from b12care.domain.forecast import ForecastStatus
+from b12care.domain.recall import urgencies_of, urgency
+from b12care.service.records import FORECAST_STATUSES, RecallEntry, RecallSegment, StoredForecast, new_id
 
 __all__ = ["NO_DUE_DATE", "SqlForecastRepository", "recall_statement"]
 
@@ -199,5 +200,9 @@ def recall_statement(
     if clinic_ids is not None:
         statement = statement.where(t.clinic_id.in_(list(clinic_ids)))
     if statuses is not None:
-        statement = statement.where(t.status.in_(list(statuses)))
+        known = [s for s in statuses if s in FORECAST_STATUSES]
+        statement = statement.where(
+            t.urgency.in_(sorted(urgencies_of(cast("list[ForecastStatus]", known)))),
+            t.status.in_(known),
+        )
     return statement
