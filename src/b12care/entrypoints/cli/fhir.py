@@ -47,11 +47,23 @@ def _read_bundle(source: Path) -> Any:
 def render_report(report: ImportReport, out: Console) -> None:
     """One line per entry: imported, duplicate, matched patient, or the issue with its path."""
     for entry in report.matched_patients:
-        out.print(f"patient    {entry.path}  Patient/{entry.resource_id} -> {entry.patient_id}", markup=False, soft_wrap=True)
+        out.print(
+            f"patient    {entry.path}  Patient/{entry.resource_id} -> {entry.patient_id}",
+            markup=False,
+            soft_wrap=True,
+        )
     for entry in report.imported:
-        out.print(f"imported   {entry.path}  {entry.resource_type}/{entry.resource_id}", markup=False, soft_wrap=True)
+        out.print(
+            f"imported   {entry.path}  {entry.resource_type}/{entry.resource_id}",
+            markup=False,
+            soft_wrap=True,
+        )
     for entry in report.duplicates:
-        out.print(f"duplicate  {entry.path}  {entry.resource_type}/{entry.resource_id}", markup=False, soft_wrap=True)
+        out.print(
+            f"duplicate  {entry.path}  {entry.resource_type}/{entry.resource_id}",
+            markup=False,
+            soft_wrap=True,
+        )
     for issue in report.issues:
         out.print(f"{issue.kind:<10} {issue.path}  {issue.message}", markup=False, soft_wrap=True)
     out.print(
