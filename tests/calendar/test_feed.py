@@ -138,3 +138,16 @@ def test_an_export_that_changes_the_state_is_audited_and_an_unchanged_one_writes
     assert [(e.actor, dict(e.detail)) for e in entries] == [
         ("share-link", {"new": 11, "changed": 0, "cancelled": 0})
     ]
+
+
+def test_the_clinics_flags_are_not_in_the_feed_and_an_overdue_injection_is_shown_today(app: App) -> None:
+    patient = add_patient(app)
+    view = Services(app.uow, app.clock).view(patient, dt.date(2026, 2, 1))
+    assert view.forecast.flags  # the clinic sees flags on this day
+
+    feed = calendar_for(app, patient, _at(dt.date(2026, 2, 1)))
+
+    assert all(flag.code.encode() not in feed for flag in view.forecast.flags)
+    first = confirmed(feed)[0]
+    assert (first.date, first.summary) == (dt.date(2026, 2, 1), INJECTION)
+    assert "was due on Monday 5 January 2026" in first.description.replace("\n", " ")
