@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -34,6 +36,7 @@ __all__ = [
     "UserIn",
     "UserUpdate",
     "case_text",
+    "within_case",
 ]
 
 _NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
@@ -65,13 +68,25 @@ _CASE_SCHEMA = CaseModel.model_json_schema()
 CaseField = Annotated[dict[str, Any], WithJsonSchema(_inline(_CASE_SCHEMA, _CASE_SCHEMA.get("$defs", {})))]
 
 
+_NOT_IN_CASE = ("case", "maintenance_interval", "pack")
+
+
+@contextmanager
+def within_case() -> Iterator[None]:
+    """Name the fields of errors raised by reading or planning a case ``case.<field>``."""
+    try:
+        yield
+    except InputError as error:
+        if error.field.startswith(_NOT_IN_CASE):
+            raise
+        raise InputError(f"case.{error.field}", error.message) from None
+
+
 def case_text(case: dict[str, Any]) -> tuple[str, Case]:
     """The case as JSON text (stored as given) and as the domain Case; InputError names ``case.*``."""
     text_form = json.dumps(case, default=str)
-    try:
+    with within_case():
         return text_form, parse_case_json(text_form)
-    except InputError as error:
-        raise InputError(f"case.{error.field}", error.message) from None
 
 
 class _Body(BaseModel):

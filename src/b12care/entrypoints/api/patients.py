@@ -19,7 +19,7 @@ from b12care.entrypoints.api.deps import (
     SettingsDep,
     Writer,
 )
-from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text
+from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import patient_json, plan_version_json, record_json
 from b12care.service.forecasting import forecast_to_dict
@@ -52,14 +52,15 @@ def add_patient(body: PatientIn, user: Prescriber, services: ServicesDep) -> dic
     if not user.sees(body.clinic_id):
         raise InputError("clinic_id", f"no clinic with id {body.clinic_id}")
     case_json, _ = case_text(body.case)
-    patient = services.add_patient(
-        clinic_id=body.clinic_id,
-        reference=body.reference,
-        name=body.name,
-        case_json=case_json,
-        actor=user.username,
-        maintenance_interval=body.maintenance_interval,
-    )
+    with within_case():
+        patient = services.add_patient(
+            clinic_id=body.clinic_id,
+            reference=body.reference,
+            name=body.name,
+            case_json=case_json,
+            actor=user.username,
+            maintenance_interval=body.maintenance_interval,
+        )
     return _shown(services, patient, None)
 
 
@@ -128,14 +129,15 @@ def new_plan_version(
 ) -> dict[str, Any]:
     """Accept a new plan from a new case: stored as the next version; the forecast follows it."""
     case_json, _ = case_text(body.case)
-    add_plan_version(
-        services.uow,
-        services.clock,
-        patient_id=patient.id,
-        case_json=case_json,
-        actor=user.username,
-        maintenance_interval=body.maintenance_interval,
-    )
+    with within_case():
+        add_plan_version(
+            services.uow,
+            services.clock,
+            patient_id=patient.id,
+            case_json=case_json,
+            actor=user.username,
+            maintenance_interval=body.maintenance_interval,
+        )
     return _shown(services, patient, None)
 
 

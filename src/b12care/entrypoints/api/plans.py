@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import StringConstraints
 
 from b12care.entrypoints.api.deps import CurrentUser
-from b12care.entrypoints.api.models import PlanIn, case_text
+from b12care.entrypoints.api.models import PlanIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import plan_case
@@ -26,4 +26,6 @@ class PreviewIn(PlanIn):
 def preview(body: PreviewIn, user: CurrentUser) -> dict[str, Any]:
     """The plan for a case (accept it by creating the patient, or as a new version of one)."""
     _, case = case_text(body.case)
-    return plan_to_dict(plan_case(case, pack_id=body.pack, maintenance_interval=body.maintenance_interval))
+    with within_case():
+        plan = plan_case(case, pack_id=body.pack, maintenance_interval=body.maintenance_interval)
+    return plan_to_dict(plan)

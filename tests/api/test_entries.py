@@ -1,0 +1,169 @@
+"""Recording on a patient: doses, labs, symptom checks, reviews, entered-in-error; roles and audit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import World, new_patient
+from fastapi.testclient import TestClient
+
+DOSE = {"date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM"}
+
+
+@pytest.fixture
+def patient_id(client: TestClient, world: World, case: dict[str, Any]) -> str:
+    found: str = new_patient(client, world, case)["patient"]["id"]
+    return found
+
+
+def test_a_nurse_records_a_dose_audited_under_their_name(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a"))
+
+    assert response.status_code == 201
+    dose = response.json()
+    assert (dose["dose"], dose["dose_unit"], dose["recorded_by"]) == ("1", "mg", "nurse.a")
+    with world.services.uow() as uow:
+        audit = uow.audit.for_entity("dose", dose["id"])
+    assert [(e.action, e.actor) for e in audit] == [("dose.add", "nurse.a")]
+
+
+def test_a_viewer_cannot_record_a_dose(client: TestClient, world: World, patient_id: str) -> None:
+    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("viewer.a"))
+
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_repeated_idempotency_key_stores_one_dose(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    keyed = {**DOSE, "idempotency_key": "visit-1"}
+    first = client.post(f"/api/v1/patients/{patient_id}/doses", json=keyed, headers=world.auth("nurse.a"))
+    again = client.post(f"/api/v1/patients/{patient_id}/doses", json=keyed, headers=world.auth("nurse.a"))
+
+    assert first.json()["id"] == again.json()["id"]
+    history = client.get(f"/api/v1/patients/{patient_id}/history", headers=world.auth("viewer.a")).json()
+    assert len(history["doses"]) == 1
+
+
+def test_a_completed_dose_without_a_route_is_422_naming_the_field(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    body = {k: v for k, v in DOSE.items() if k != "route"}
+
+    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=body, headers=world.auth("nurse.a"))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "entry"
+
+
+def test_a_lab_in_a_unit_that_does_not_fit_the_test_is_422_naming_unit(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    lab = {"test": "total_b12", "value": "180", "unit": "mg/dL", "date": "2026-01-05"}
+
+    response = client.post(f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a"))
+
+    assert response.status_code == 422
+    assert "unit" in response.json()["field"]
+
+
+def test_a_lab_with_a_negative_value_names_the_body_field(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    lab = {"test": "total_b12", "value": "-1", "unit": "ng/L", "date": "2026-01-05"}
+
+    response = client.post(f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a"))
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "/body/value"
+
+
+def test_a_nurse_records_labs_and_symptom_checks(client: TestClient, world: World, patient_id: str) -> None:
+    lab = {"test": "total_b12", "value": "180", "unit": "ng/L", "date": "2026-01-05"}
+    check = {"date": "2026-01-05", "overall": "better", "scores": {"fatigue": 2, "balance": 0}}
+
+    assert (
+        client.post(
+            f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a")
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"/api/v1/patients/{patient_id}/symptom-checks", json=check, headers=world.auth("nurse.a")
+    )
+
+    assert response.status_code == 201
+    assert response.json()["scores"] == {"fatigue": 2, "balance": 0}
+
+
+def test_a_symptom_score_above_3_names_the_field(client: TestClient, world: World, patient_id: str) -> None:
+    check = {"date": "2026-01-05", "overall": "better", "scores": {"fatigue": 4}}
+
+    response = client.post(
+        f"/api/v1/patients/{patient_id}/symptom-checks", json=check, headers=world.auth("nurse.a")
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "scores.fatigue"
+
+
+def test_a_clinicians_interval_review_makes_a_new_plan_version(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    review = {"date": "2026-04-05", "decision": "shorten_interval", "new_interval": "2m"}
+
+    nurse = client.post(f"/api/v1/patients/{patient_id}/reviews", json=review, headers=world.auth("nurse.a"))
+    clinician = client.post(
+        f"/api/v1/patients/{patient_id}/reviews", json=review, headers=world.auth("clinician.a")
+    )
+
+    assert nurse.status_code == 403
+    assert clinician.status_code == 201
+    versions = client.get(f"/api/v1/patients/{patient_id}/plans", headers=world.auth("viewer.a")).json()
+    assert [(v["version"], v["maintenance_interval"]) for v in versions] == [(1, None), (2, "2m")]
+
+
+def test_an_entry_marked_entered_in_error_is_kept_with_who_and_why(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    dose_id = client.post(
+        f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a")
+    ).json()["id"]
+
+    marked = client.post(
+        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
+        json={"reason": "wrong patient"},
+        headers=world.auth("nurse.a"),
+    )
+    again = client.post(
+        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
+        json={"reason": "again"},
+        headers=world.auth("nurse.a"),
+    )
+
+    assert marked.status_code == 200
+    assert marked.json() == {"kind": "dose", "entry_id": dose_id, "patient_id": patient_id}
+    assert again.status_code == 409
+    history = client.get(f"/api/v1/patients/{patient_id}/history", headers=world.auth("viewer.a")).json()
+    assert history["doses"][0]["entered_in_error"]["by"] == "nurse.a"
+    assert history["doses"][0]["entered_in_error"]["reason"] == "wrong patient"
+
+
+def test_a_viewer_cannot_mark_an_entry_entered_in_error(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    dose_id = client.post(
+        f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a")
+    ).json()["id"]
+
+    response = client.post(
+        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
+        json={"reason": "x"},
+        headers=world.auth("viewer.a"),
+    )
+
+    assert response.status_code == 403
