@@ -468,7 +468,7 @@ def _folic_acid_card(cards: _Cards, order: DraftOrder, orders: Sequence[DraftOrd
         )
     return cards.card(
         key,
-        summary=_first_sentence(definition.message),
+        summary=f"Folic acid ordered before B12 has started: {definition.message.partition(': ')[2]}",
         indicator=definition.severity,
         basis=basis,
         topic=("order-folic-acid", "Folic acid before B12"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -167,17 +167,20 @@ class JwtVerifier:
             raise CdsAuthError("the Authorization header is not 'Bearer <JWT>'")
         return token.strip()
 
-    def _candidates(self, issuer: Issuer, header: Mapping[str, Any], *, refresh: bool) -> list[Any]:
+    def _stages(self, issuer: Issuer, header: Mapping[str, Any]) -> Iterator[list[Any]]:
+        """Keys to try, cheapest first: static keys, the cached JWK Set, then a refreshed one."""
         kid = header.get("kid")
         jku = header.get("jku")
         if jku is not None and jku != issuer.jwks_url:
             raise CdsAuthError(f"jku {jku!r} is not the JWK Set configured for {issuer.iss}")
-        found: list[tuple[str | None, Any]] = [_static_key(entry) for entry in issuer.keys]
+
+        def matching(found: list[tuple[str | None, Any]]) -> list[Any]:
+            return [key for key_id, key in found if kid is None or key_id in (kid, None)]
+
+        yield matching([_static_key(entry) for entry in issuer.keys])
         if issuer.jwks_url is not None:
-            found += [(k.key_id, k.key) for k in self._jwks.keys(issuer.jwks_url, refresh=refresh)]
-        if kid is not None:
-            found = [item for item in found if item[0] in (kid, None)]
-        return [key for _, key in found]
+            for refresh in (False, True):
+                yield matching([(k.key_id, k.key) for k in self._jwks.keys(issuer.jwks_url, refresh=refresh)])
 
     def _decode(self, token: str, issuer: Issuer, header: Mapping[str, Any], alg: str) -> dict[str, Any]:
         # Times are checked on b12care's clock in _check_claims, not PyJWT's.
@@ -188,10 +191,8 @@ class JwtVerifier:
             "verify_nbf": False,
             "verify_aud": False,
         }
-        for refresh in (False, True):
-            if refresh and issuer.jwks_url is None:
-                break
-            for key in self._candidates(issuer, header, refresh=refresh):
+        for keys in self._stages(issuer, header):
+            for key in keys:
                 try:
                     claims: dict[str, Any] = jwt.decode(token, key, algorithms=[alg], options=options)
                 except jwt.MissingRequiredClaimError as error:

@@ -1,0 +1,127 @@
+"""Fixtures for the CDS Hooks tests: a migrated database (SQLite, and PostgreSQL when it is up), a seeded
+clinic, generated keys, a fake EHR (JWK Set and FHIR server behind ``httpx.MockTransport``) and a
+FastAPI app with the CDS router mounted and its state set as ``create_app`` sets it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cds_builders import (
+    EHR,
+    JWKS_URL,
+    NOW,
+    PUBLIC_URL,
+    Clinic,
+    FakeEhr,
+    Keys,
+    seed_clinic,
+    token,
+)
+from fastapi import FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from b12care.adapters.cds.settings import CdsSettings, Issuer
+from b12care.bootstrap import App, bootstrap
+from b12care.config import Settings
+from b12care.entrypoints.api.cds_hooks import CdsRuntime, cds_runtime, router
+from b12care.service.treatment import Services
+
+with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+POSTGRES_URL = os.environ.get(
+    "B12CARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty SQLite file, or a fresh PostgreSQL schema (skipped when the server is down, unless CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cds.db'}"
+        return
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    schema = f"b12care_cds_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as error:
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is unreachable: {error.orig}")
+        pytest.skip(f"PostgreSQL is unreachable: {error.orig}")
+    try:
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    """The bootstrapped application on a fixed clock (NOW)."""
+    with bootstrap(Settings(database_url=database_url), clock=lambda: NOW) as bootstrapped:
+        yield bootstrapped
+
+
+@pytest.fixture
+def clinic(app: App) -> Clinic:
+    """A clinic with the four patients of cds_builders.seed_clinic."""
+    return seed_clinic(app)
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    """Generated signing keys (made once: RSA key generation is slow)."""
+    return Keys()
+
+
+@pytest.fixture
+def ehr(keys: Keys) -> FakeEhr:
+    """A fake EHR with no data yet."""
+    return FakeEhr(keys)
+
+
+@pytest.fixture
+def runtime(app: App, clinic: Clinic, keys: Keys, ehr: FakeEhr) -> Iterator[CdsRuntime]:
+    """CDS Hooks wired to the database, one trusted issuer (static RSA key + JWK Set) and the fake EHR."""
+    issuer = Issuer(EHR, clinic.id, jwks_url=JWKS_URL, keys=(keys.rsa_public_pem,))
+    settings = CdsSettings(PUBLIC_URL, {EHR: issuer})
+    client = httpx.Client(transport=httpx.MockTransport(ehr.handle))
+    yield cds_runtime(settings, engine=app.engine, uow=app.uow, clock=app.clock, http=client)
+    client.close()
+
+
+@pytest.fixture
+def client(app: App, runtime: CdsRuntime) -> Iterator[TestClient]:
+    """A FastAPI app with the CDS router and the state create_app provides."""
+    api = FastAPI()
+    api.include_router(router)
+    api.state.app = app
+    api.state.services = Services(app.uow, app.clock)
+    api.state.cds = runtime
+    with TestClient(api, base_url=PUBLIC_URL) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def signed(keys: Keys) -> Callable[..., dict[str, str]]:
+    """Authorization headers with a fresh RS384 token (keyword arguments go to cds_builders.token)."""
+
+    def headers(**claims: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(keys.rsa_private, **claims)}"}
+
+    return headers
