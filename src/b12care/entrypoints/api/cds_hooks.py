@@ -76,8 +76,10 @@ def _runtime(request: Request) -> CdsRuntime:
     if isinstance(found, CdsRuntime):
         return found
     app = state.app
-    path = app.settings.cds_issuers_file
-    settings = load_cds_settings(path) if path is not None else CdsSettings(str(request.base_url), {})
+    configured = getattr(app.settings, "public_url", None)
+    public_url = configured if isinstance(configured, str) else str(request.base_url)
+    path = getattr(app.settings, "cds_issuers_file", None)
+    settings = load_cds_settings(path, public_url) if path is not None else CdsSettings(public_url, {})
     built = cds_runtime(settings, engine=app.engine, uow=app.uow, clock=app.clock)
     state.cds = built
     return built

@@ -35,6 +35,7 @@ __all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem", "problem_respo
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("b12care.api")
+_SOURCES = ("body", "query", "path", "header", "cookie")
 _TITLES = {
     400: "Bad request",
     401: "Not authenticated",
@@ -96,7 +97,7 @@ def _validation(request: Request, error: Exception) -> JSONResponse:
     errors = []
     for item in error.errors():
         location = [part for part in item.get("loc", ()) if isinstance(part, int | str)]
-        where = location[1:] if location and location[0] == "body" else location
+        where = location[1:] if location and location[0] in _SOURCES else location
         message = (
             "unknown field" if item.get("type") == "extra_forbidden" else str(item.get("msg", "invalid"))
         )
