@@ -1,6 +1,6 @@
 """Fixtures for the CDS Hooks tests: a migrated database (SQLite, and PostgreSQL when it is up), a seeded
 clinic, generated keys, a fake EHR (JWK Set and FHIR server behind ``httpx.MockTransport``) and a
-FastAPI app with the CDS router mounted and its state set as ``create_app`` sets it."""
+the b12care API from ``create_app`` with that CDS runtime injected."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from cds_builders import (
     seed_clinic,
     token,
 )
-from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -33,13 +32,14 @@ from sqlalchemy.pool import NullPool
 from b12care.adapters.cds.settings import CdsSettings, Issuer
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
-from b12care.entrypoints.api.cds_hooks import CdsRuntime, cds_runtime, router
-from b12care.service.treatment import Services
+from b12care.entrypoints.api.app import create_app
+from b12care.entrypoints.api.cds_hooks import CdsRuntime, cds_runtime
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+SECRET = "cds-tests-secret-key-of-at-least-32-characters"
 POSTGRES_URL = os.environ.get(
     "B12CARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -73,7 +73,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def app(database_url: str) -> Iterator[App]:
     """The bootstrapped application on a fixed clock (NOW)."""
-    with bootstrap(Settings(database_url=database_url), clock=lambda: NOW) as bootstrapped:
+    settings = Settings(database_url=database_url, secret_key=SECRET)
+    with bootstrap(settings, clock=lambda: NOW) as bootstrapped:
         yield bootstrapped
 
 
@@ -107,11 +108,8 @@ def runtime(app: App, clinic: Clinic, keys: Keys, ehr: FakeEhr) -> Iterator[CdsR
 
 @pytest.fixture
 def client(app: App, runtime: CdsRuntime) -> Iterator[TestClient]:
-    """A FastAPI app with the CDS router and the state create_app provides."""
-    api = FastAPI()
-    api.include_router(router)
-    api.state.app = app
-    api.state.services = Services(app.uow, app.clock)
+    """The b12care API (``create_app``) with the CDS runtime of the test injected."""
+    api = create_app(app)
     api.state.cds = runtime
     with TestClient(api, base_url=PUBLIC_URL) as test_client:
         yield test_client

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-from cds_builders import DISCOVERY, EHR, JWKS_URL, NOW, Keys, load_request, token
+from cds_builders import DISCOVERY, EHR, JWKS_URL, NOW, PUBLIC_URL, Keys, load_request, seed_clinic, token
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from b12care.adapters.cds.settings import load_cds_settings
+from b12care.bootstrap import bootstrap
+from b12care.config import Settings
 from b12care.domain.errors import InputError
+from b12care.entrypoints.api.app import create_app
 
-if TYPE_CHECKING:
+with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
+    warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
 URL = "/cds-services/b12care-patient-view"
@@ -114,3 +119,27 @@ def test_an_issuer_with_an_unsupported_algorithm_is_refused(tmp_path: Path) -> N
         load_cds_settings(path)
 
     assert raised.value.field.startswith("cds_issuers_file:issuers.0.algorithms")
+
+
+def test_without_an_injected_runtime_the_app_reads_the_issuers_file_from_settings(
+    tmp_path: Path, keys: Keys, database_url: str
+) -> None:
+    with bootstrap(Settings(database_url=database_url), clock=lambda: NOW) as seeded:
+        clinic = seed_clinic(seeded)
+    path = tmp_path / "issuers.yaml"
+    entry = {"iss": EHR, "clinic_id": clinic.id, "keys": [keys.rsa_public_pem]}
+    path.write_text(json.dumps({"issuers": [entry]}))
+    settings = Settings(
+        database_url=database_url, cds_issuers_file=path, public_url=PUBLIC_URL, secret_key="s" * 40
+    )
+
+    with (
+        bootstrap(settings, clock=lambda: NOW) as app,
+        TestClient(create_app(app), base_url=PUBLIC_URL) as client,
+    ):
+        good = _post(client, _bearer(token(keys.rsa_private)))
+        unknown = _post(client, _bearer(token(keys.rsa_private, iss="https://rogue.example.org")))
+
+    assert good.status_code == 200
+    assert [c["source"]["topic"]["code"] for c in good.json()["cards"]] == ["dose-overdue"]
+    assert unknown.status_code == 401

@@ -2,7 +2,7 @@
 
 The file ``B12CARE_CDS_ISSUERS_FILE`` names looks like::
 
-    public_url: https://b12care.example.org     # this service's base URL: aud and card links use it
+    public_url: https://b12care.example.org     # optional, default B12CARE_PUBLIC_URL: aud and card links
     issuers:
       - iss: https://ehr.example.org            # the JWT's iss, exactly
         clinic_id: 7d6c...                      # the b12care clinic whose patients this EHR may see
@@ -73,12 +73,12 @@ class _IssuerFile(BaseModel):
 class _SettingsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    public_url: str = Field(min_length=1)
+    public_url: str | None = None
     issuers: list[_IssuerFile] = []
 
 
-def load_cds_settings(path: Path) -> CdsSettings:
-    """Read and validate the issuers file; InputError names the bad field."""
+def load_cds_settings(path: Path, public_url: str | None = None) -> CdsSettings:
+    """Read and validate the issuers file (``public_url``: default base URL); InputError names the field."""
     field = "cds_issuers_file"
     try:
         text = path.read_text(encoding="utf-8")
@@ -105,4 +105,7 @@ def load_cds_settings(path: Path) -> CdsSettings:
             subjects=tuple(entry.subjects),
             patient_identifier_system=entry.patient_identifier_system,
         )
-    return CdsSettings(parsed.public_url, issuers)
+    base = parsed.public_url or public_url
+    if not base:
+        raise InputError(f"{field}:public_url", "the service's public URL is required")
+    return CdsSettings(base, issuers)
