@@ -24,6 +24,7 @@ from cds_builders import (
     seed_clinic,
     token,
 )
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -73,7 +74,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def app(database_url: str) -> Iterator[App]:
     """The bootstrapped application on a fixed clock (NOW)."""
-    settings = Settings(database_url=database_url, secret_key=SECRET)
+    settings = Settings(database_url=database_url, secret_key=SecretStr(SECRET))
     with bootstrap(settings, clock=lambda: NOW) as bootstrapped:
         yield bootstrapped
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cds_builders import DISCOVERY, EHR, JWKS_URL, NOW, PUBLIC_URL, Keys, load_request, seed_clinic, token
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import SecretStr
 
 from b12care.adapters.cds.settings import load_cds_settings
 from b12care.bootstrap import bootstrap
@@ -130,7 +131,10 @@ def test_without_an_injected_runtime_the_app_reads_the_issuers_file_from_setting
     entry = {"iss": EHR, "clinic_id": clinic.id, "keys": [keys.rsa_public_pem]}
     path.write_text(json.dumps({"issuers": [entry]}))
     settings = Settings(
-        database_url=database_url, cds_issuers_file=path, public_url=PUBLIC_URL, secret_key="s" * 40
+        database_url=database_url,
+        cds_issuers_file=path,
+        public_url=PUBLIC_URL,
+        secret_key=SecretStr("s" * 40),
     )
 
     with (
