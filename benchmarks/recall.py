@@ -159,7 +159,8 @@ def _rows(count: int, clinic_ids: list[str], seed: int) -> Iterator[tuple[list[d
             )
             status = rng.choices(statuses, weights)[0]
             forecasts.append({"patient_id": patient_id, "clinic_id": clinic_id} | _forecast(rng, status))
-            spans.extend(_timeline(forecasts[-1]))
+            if not error:  # a patient entered in error has no recall timeline
+                spans.extend(_timeline(forecasts[-1]))
         yield people, forecasts, spans
 
 

@@ -187,22 +187,32 @@ def recall_statement(
     limit: int,
     offset: int = 0,
 ) -> Select[Any]:
-    """The recall query of ``as_of``: spans covering the day, in index order, with each patient."""
+    """The recall query of ``as_of``: the page of spans covering the day, in index order, then each
+    listed patient's reference and name by primary key.
+
+    Patients are joined after the page is cut, so the planner never builds a filter over the whole
+    patients table; a patient marked entered-in-error has no timeline (the patient repository clears
+    it in the same transaction).
+    """
     t = recall_timeline.c
-    statement = (
-        select(recall_timeline, patients.c.reference, patients.c.name)
-        .join(patients, patients.c.id == t.patient_id)
-        .where(t.valid_from <= as_of, t.valid_to > as_of, patients.c.entered_in_error_at.is_(None))
+    page = (
+        select(recall_timeline)
+        .where(t.valid_from <= as_of, t.valid_to > as_of)
         .order_by(t.urgency, t.sort_due, t.patient_id)
         .limit(limit)
         .offset(offset)
     )
     if clinic_ids is not None:
-        statement = statement.where(t.clinic_id.in_(list(clinic_ids)))
+        page = page.where(t.clinic_id.in_(list(clinic_ids)))
     if statuses is not None:
         known = [s for s in statuses if s in FORECAST_STATUSES]
-        statement = statement.where(
+        page = page.where(
             t.urgency.in_(sorted(urgencies_of(cast("list[ForecastStatus]", known)))),
             t.status.in_(known),
         )
-    return statement
+    spans = page.subquery("page")
+    return (
+        select(spans, patients.c.reference, patients.c.name)
+        .join(patients, patients.c.id == spans.c.patient_id)
+        .order_by(spans.c.urgency, spans.c.sort_due, spans.c.patient_id)
+    )

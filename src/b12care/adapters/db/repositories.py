@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from sqlalchemy import Connection, RowMapping, Table, select, update
+from sqlalchemy import Connection, RowMapping, Table, delete, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
@@ -22,6 +22,7 @@ from b12care.adapters.db.tables import (
     labs,
     patients,
     plan_versions,
+    recall_timeline,
     reviews,
     symptom_checks,
 )
@@ -205,6 +206,13 @@ class SqlPatientRepository(_MarkableStore[PatientRecord]):
         """The patients with these ids (unknown ids are left out), in id order."""
         c = patients.c
         return self._select(c.id.in_(list(patient_ids)), order_by=(c.id,))
+
+    def mark_entered_in_error(self, record_id: str, mark: EnteredInError) -> PatientRecord:
+        """Mark the patient entered-in-error and take them off every recall list (their recall
+        timeline, a cache of the forecast, is cleared in the same transaction)."""
+        record = super().mark_entered_in_error(record_id, mark)
+        execute(self._connection, delete(recall_timeline).where(recall_timeline.c.patient_id == record_id))
+        return record
 
     def all_ids(self, clinic_id: str | None = None) -> list[str]:
         """Every patient id not marked entered-in-error (of one clinic when given), in id order."""
