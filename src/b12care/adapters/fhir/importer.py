@@ -31,6 +31,7 @@ from b12care.adapters.fhir.inbound import (
     subject_reference,
     validate_resource,
 )
+from b12care.adapters.fhir.r4 import R4_ONLY_RESOURCE_TYPES, R4B_ONLY_RESOURCE_TYPES, bundle_as_r4b
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose
 from b12care.knowledge.terminology import load_terminology
@@ -126,20 +127,26 @@ class _Entry:
 
 
 def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
-    """Validate the Bundle (shell and every resource) with the R4B models; raise naming the element."""
+    """Validate the Bundle (shell and every resource) with the R4B models; raise naming the element.
+
+    R4 types that R4B removed are set aside for validation (``r4.bundle_as_r4b``) and later
+    reported as unsupported resources, so a real R4 bundle holding one still imports.
+    """
     if not isinstance(bundle, Mapping):
         raise MalformedResourceError("Bundle", None, "", "must be a JSON object")
     for index, item in enumerate(bundle.get("entry") or []):
         resource = item.get("resource") if isinstance(item, Mapping) else None
         kind = resource.get("resourceType") if isinstance(resource, Mapping) else None
-        if kind is not None:
+        if kind is not None and kind not in R4_ONLY_RESOURCE_TYPES:
             try:
                 get_fhir_model_class(str(kind))
             except ValueError:
                 raise InputError(
                     f"Bundle.entry[{index}].resource.resourceType", f"{kind!r} is not an R4 resource type"
                 ) from None
-    validate_resource(bundle, Bundle)
+            if kind in R4B_ONLY_RESOURCE_TYPES:
+                raise InputError(f"Bundle.entry[{index}].resource.resourceType", f"{kind!r} is R4B, not R4")
+    validate_resource(bundle_as_r4b(bundle)[0], Bundle)
     if bundle.get("type") not in IMPORTABLE_BUNDLE_TYPES:
         raise InputError(
             "Bundle.type",
@@ -149,8 +156,10 @@ def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
     for index, item in enumerate(bundle.get("entry") or []):
         path = f"Bundle.entry[{index}]"
         resource = item.get("resource")
+        if resource is None:  # e.g. a transaction's DELETE or GET: reported, not imported
+            resource = {}
         if not isinstance(resource, Mapping):
-            raise InputError(f"{path}.resource", "an entry must carry a resource")
+            raise InputError(f"{path}.resource", "an entry's resource must be a JSON object")
         full_url = item.get("fullUrl")
         entries.append(_Entry(path, full_url if isinstance(full_url, str) else None, resource))
     return entries
@@ -389,6 +398,13 @@ def import_bundle(services: Services, bundle: Mapping[str, Any], clinic_id: str,
     for entry in entries:
         kind = entry.resource_type
         if kind == "Patient":
+            continue
+        if not entry.resource:
+            report.issues.append(
+                ImportIssue(
+                    entry.path, "", None, "unsupported_resource", "an entry with no resource is not imported"
+                )
+            )
             continue
         if kind not in ("Observation", *_DOSE_TYPES):
             report.issues.append(
