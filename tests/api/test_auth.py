@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import jwt
+from api_helpers import PASSWORD, SECRET, MovableClock, World
 from fastapi.testclient import TestClient
 
 from b12care.entrypoints.api import create_app
-from conftest import PASSWORD, SECRET, MovableClock, World
 
 
 def _login(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object], dict[str, str]]:

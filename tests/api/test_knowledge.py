@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from api_helpers import World
 from fastapi.testclient import TestClient
 
 from b12care.knowledge import list_packs
-from conftest import World
 
 
 def test_packs_are_listed_as_the_cli_lists_them(client: TestClient, world: World) -> None:

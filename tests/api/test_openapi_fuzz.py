@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 import schemathesis
+from api_helpers import World, new_patient
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-
-from conftest import World, new_patient
 
 EXAMPLES_PER_OPERATION = 12  # x ~35 operations: a few hundred requests
 

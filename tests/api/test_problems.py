@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+from api_helpers import World
 from fastapi import FastAPI
-
-from conftest import World
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

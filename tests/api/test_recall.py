@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_helpers import World, new_patient
 from fastapi.testclient import TestClient
-
-from conftest import World, new_patient
 
 
 def test_the_recall_list_filters_by_status_and_pages(

@@ -16,8 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-
-from conftest import EXAMPLE_CASE, PASSWORD, SECRET
+from api_helpers import EXAMPLE_CASE, PASSWORD, SECRET
 
 B12CARE = str(Path(sys.executable).parent / "b12care")
 

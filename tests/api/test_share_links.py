@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from api_helpers import PUBLIC_URL, MovableClock, World, new_patient
 from fastapi.testclient import TestClient
 
 from b12care.service.accounts import AuthenticationError
-from conftest import PUBLIC_URL, MovableClock, World, new_patient
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from api_helpers import World, new_patient
 from fastapi.testclient import TestClient
-
-from conftest import World, new_patient
 
 DOSE = {"date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM"}
 

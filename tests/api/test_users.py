@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from api_helpers import World
 from fastapi.testclient import TestClient
-
-from conftest import World
 
 NEW_USER = {"username": "nurse.c", "password": "a long enough password", "role": "nurse"}
 
