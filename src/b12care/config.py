@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # CDS Hooks: a YAML/JSON file of trusted EHR issuers, their keys and clinics (adapters/cds/settings.py).
+    cds_issuers_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -61,6 +61,14 @@ class _OfPatient(Protocol):
 E = TypeVar("E", bound=_OfPatient)
 
 
+def _by_patient(records: list[E]) -> dict[str, list[E]]:
+    """Records grouped by patient, each group in the given order."""
+    found: dict[str, list[E]] = {}
+    for record in records:
+        found.setdefault(record.patient_id, []).append(record)
+    return found
+
+
 def _mark_of(row: RowMapping) -> EnteredInError | None:
     if row["entered_in_error_at"] is None:
         return None
@@ -236,12 +244,9 @@ class _EntryStore(_MarkableStore[E]):
     def list_for_many(self, patient_ids: Collection[str]) -> dict[str, list[E]]:
         """Each patient's entries oldest first, marked ones included: one query for all of them."""
         c = self.table.c
-        found: dict[str, list[E]] = {}
-        for record in self._select(
-            c.patient_id.in_(list(patient_ids)), order_by=(c.date, c.recorded_at, c.id)
-        ):
-            found.setdefault(record.patient_id, []).append(record)
-        return found
+        return _by_patient(
+            self._select(c.patient_id.in_(list(patient_ids)), order_by=(c.date, c.recorded_at, c.id))
+        )
 
 
 class SqlPlanVersionRepository(_MarkableStore[PlanVersionRecord]):
@@ -262,8 +267,15 @@ class SqlPlanVersionRepository(_MarkableStore[PlanVersionRecord]):
 
     def list_for(self, patient_id: str) -> list[PlanVersionRecord]:
         """Every version of the patient's plan, by version number."""
-        c = plan_versions.c
-        return self._select(c.patient_id == patient_id, order_by=(c.version,))
+        return self.list_for_many([patient_id]).get(patient_id, [])
+
+    def list_for_many(self, patient_ids: Collection[str]) -> dict[str, list[PlanVersionRecord]]:
+        """Every version of each patient's plan, by version number: one query for all of them."""
+        return _by_patient(
+            self._select(
+                plan_versions.c.patient_id.in_(list(patient_ids)), order_by=(plan_versions.c.version,)
+            )
+        )
 
     def latest(self, patient_id: str) -> PlanVersionRecord | None:
         """The highest version not marked entered-in-error, or None."""
