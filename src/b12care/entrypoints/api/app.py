@@ -20,6 +20,7 @@ from b12care.entrypoints.api import (
     cds_hooks,
     clinics,
     entries,
+    exchange,
     knowledge,
     patients,
     plans,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     recall.router,
     knowledge.router,
     cds_hooks.router,
+    exchange.router,
 )
 
 

@@ -1,0 +1,69 @@
+"""Data exchange: FHIR R4 export and import, and each patient's calendar feed (staff and share link)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from b12care.adapters.calendar.feed import calendar_for
+from b12care.adapters.fhir.importer import import_bundle
+from b12care.adapters.fhir.outbound import export_patient_record
+from b12care.bootstrap import App
+from b12care.entrypoints.api._params import AsOf
+from b12care.entrypoints.api.deps import CurrentUser, InScope, ServicesDep, SharedPatientId, Writer
+from b12care.entrypoints.api.problems import problem_responses
+from b12care.service.ports import RecordNotFoundError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["exchange"], responses=problem_responses(401, 404, 422))
+
+FHIR_JSON = "application/fhir+json"
+CALENDAR = "text/calendar; charset=utf-8"
+
+
+def _calendar(request: Request, patient_id: str, actor: str) -> Response:
+    app: App = request.app.state.app
+    body = calendar_for(app, patient_id, app.clock(), public_url=app.settings.public_url, actor=actor)
+    return Response(body, media_type=CALENDAR, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/patients/{patient_id}/fhir", response_class=JSONResponse)
+def export_fhir(patient: InScope, services: ServicesDep, as_of: AsOf = None) -> JSONResponse:
+    """The patient as a FHIR R4 Bundle: Patient, CarePlan, MedicationRequest (loading then maintenance
+    dosages), MedicationAdministration and Observation; every resource validated before it is sent."""
+    bundle = export_patient_record(services, patient.id, as_of)
+    return JSONResponse(bundle, media_type=FHIR_JSON)
+
+
+@router.post("/api/v1/fhir/import")
+def import_fhir(
+    bundle: Annotated[
+        dict[str, Any], Body(description="A FHIR R4 Bundle (collection, transaction, batch, searchset).")
+    ],
+    clinic: Annotated[
+        str, Query(max_length=100, description="The clinic whose patients the bundle is about.")
+    ],
+    user: Writer,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    """Import a Bundle's Observations, MedicationAdministrations and MedicationStatements for the
+    clinic's patients (matched by identifier). Every entry is reported: imported, duplicate, or an
+    issue (unknown code, unknown patient, unsupported resource) - nothing is dropped silently."""
+    if not user.sees(clinic):
+        raise RecordNotFoundError("clinic", clinic)
+    return import_bundle(services, bundle, clinic, user.username).to_dict()
+
+
+@router.get("/api/v1/patients/{patient_id}/calendar.ics", response_class=Response)
+def staff_calendar(patient: InScope, request: Request, user: CurrentUser) -> Response:
+    """The patient's calendar (RFC 5545): next 12 months of doses and review milestones."""
+    return _calendar(request, patient.id, user.username)
+
+
+@router.get("/share/{token}/calendar.ics", response_class=Response, tags=["share"])
+def shared_calendar(patient_id: SharedPatientId, request: Request) -> Response:
+    """The calendar feed a patient subscribes to with their signed, expiring, read-only share link."""
+    return _calendar(request, patient_id, "share-link")
