@@ -46,6 +46,7 @@ from b12care.service.records import (
 __all__ = [
     "DoseInput",
     "EntryKind",
+    "Mapper",
     "PatientView",
     "Services",
     "current_forecast",
@@ -53,6 +54,7 @@ __all__ = [
     "load_history",
     "refresh_forecast",
     "stored_forecast",
+    "stored_forecast_of",
 ]
 
 T = TypeVar("T")
@@ -466,9 +468,15 @@ class Services:
         with self.uow() as uow:
             return uow.forecasts.recall(clinic_ids, statuses, as_of, limit, offset)
 
-    def recompute(self, actor: str, as_of: dt.date | None = None, batch: int = 500) -> Iterator[int]:
+    def recompute(
+        self, actor: str, as_of: dt.date | None = None, batch: int = 500, mapper: Mapper = map
+    ) -> Iterator[int]:
         """Rebuild every stored forecast and timeline (e.g. after a pack upgrade), ``batch`` patients per
-        transaction; yields how many patients each committed batch held."""
+        transaction; yields how many patients each committed batch held.
+
+        ``mapper`` runs the computation of a batch (``map`` in this process; a process pool's ``map``
+        spreads it over cores - the reads and writes stay here).
+        """
         day = as_of or self.today()
         with self.uow() as uow:
             patient_ids = uow.patients.all_ids()
@@ -481,8 +489,8 @@ class Services:
                 labs = uow.labs.list_for_many(chunk)
                 checks = uow.symptom_checks.list_for_many(chunk)
                 reviews = uow.reviews.list_for_many(chunk)
-                stored = [
-                    stored_forecast(
+                jobs = [
+                    (
                         patient,
                         versions[patient.id],
                         history_from(
@@ -496,6 +504,18 @@ class Services:
                     for patient in uow.patients.get_many(chunk)
                     if patient.id in versions
                 ]
-                uow.forecasts.save_many(stored, actor=actor, at=at)
+                uow.forecasts.save_many(list(mapper(stored_forecast_of, jobs)), actor=actor, at=at)
                 uow.commit()
             yield len(chunk)
+
+
+RecomputeJob = tuple[PatientRecord, PlanVersionRecord, History, dt.date]
+Mapper = Callable[
+    [Callable[[RecomputeJob], StoredForecast], Iterable[RecomputeJob]], Iterable[StoredForecast]
+]
+"""``map``-like: applies the job function to each job (in this process or in a pool of processes)."""
+
+
+def stored_forecast_of(job: RecomputeJob) -> StoredForecast:
+    """``stored_forecast`` of one recompute job (a module-level function, so a process pool can run it)."""
+    return stored_forecast(*job)

@@ -12,7 +12,10 @@ import functools
 import getpass
 import io
 import json
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -378,15 +381,22 @@ def add_record_commands(
     @guarded
     def recompute(
         as_of: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD); default today.")] = None,
+        workers: Annotated[
+            int, typer.Option(min=1, max=64, help="Processes computing forecasts; default: one per core.")
+        ] = os.cpu_count() or 1,
     ) -> None:
-        """Rebuild every stored forecast (after a pack upgrade), with a progress bar."""
+        """Rebuild every stored forecast and recall timeline (after a pack upgrade), with a progress bar."""
 
         def go(s: Services, out: Console) -> None:
             day = parse_day(as_of, "as_of") if as_of else None
             total = s.patient_count()
-            with Progress(console=out, transient=True) as progress:
+            with (
+                Progress(console=out, transient=True) as progress,
+                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool,
+            ):
                 task = progress.add_task("Recomputing forecasts", total=total)
-                for done in s.recompute(_default_actor(), day):
+                mapper = functools.partial(pool.map, chunksize=25) if workers > 1 else map
+                for done in s.recompute(_default_actor(), day, mapper=mapper):
                     progress.advance(task, done)
             out.print(f"Recomputed {total} forecasts.")
 
