@@ -94,12 +94,13 @@ def _segment_on(timeline: tuple[Forecast, ...], day: dt.date) -> Forecast:
     which=st.sampled_from(sorted(CASES)),
     written=st.integers(min_value=-10, max_value=600),
     later=st.integers(min_value=0, max_value=900),
+    dated_ahead=st.booleans(),
 )
 def test_the_stored_timeline_gives_the_forecast_of_any_later_day(
-    days: list[int], which: str, written: int, later: int
+    days: list[int], which: str, written: int, later: int, dated_ahead: bool
 ) -> None:
     plan = build_plan(CASES[which], PACK)
-    history = _history([d for d in days if d <= written])
+    history = _history(days if dated_ahead else [d for d in days if d <= written])
     as_of = START + dt.timedelta(days=written)
     timeline = forecast_timeline(plan, history, PACK, as_of)
     day = as_of + dt.timedelta(days=later)

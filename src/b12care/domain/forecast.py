@@ -256,12 +256,30 @@ def forecast_plan(plan: Plan, history: History, pack: Pack, as_of: dt.date) -> F
 
     Reference: b12care-local-policy; nice-ng239-summary; nice-ng239; bnf-hydroxocobalamin.
     """
+    return _forecast_evaluated(plan, history, pack, as_of, _evaluate(plan, history, pack, as_of))
+
+
+def _evaluate(
+    plan: Plan, history: History, pack: Pack, as_of: dt.date
+) -> tuple[tuple[PhaseTiming, ...], Progress]:
+    """Phase timings and dose evaluations on ``as_of``: they read only entries dated up to ``as_of``."""
     day = plan.case.start_date
     patterns = {r.value_on(day).times_per_week: r.value_on(day) for r in pack.of_kind(WeeklyPattern)}
     grace = pack.find(_GRACE_RULE, Interval)
     grace_days = grace.value_on(day).value if grace is not None and grace.value_on(day).unit == "day" else 0
     timings = phase_timings(plan, history, as_of, patterns)
-    progress = evaluate_doses(plan, history, timings, as_of, grace_days)
+    return timings, evaluate_doses(plan, history, timings, as_of, grace_days)
+
+
+def _forecast_evaluated(
+    plan: Plan,
+    history: History,
+    pack: Pack,
+    as_of: dt.date,
+    evaluated: tuple[tuple[PhaseTiming, ...], Progress],
+) -> Forecast:
+    day = plan.case.start_date
+    timings, progress = evaluated
     index = _advance(progress, timings, history, as_of)
     timing = timings[index]
     stopped = stop_date(history, as_of) is not None
@@ -314,7 +332,12 @@ def forecast_timeline(
 
     Reference: b12care-local-policy (recall as of a date).
     """
-    timeline = [forecast_plan(plan, history, pack, as_of)]
+    evaluated = _evaluate(plan, history, pack, as_of)
+    timeline = [_forecast_evaluated(plan, history, pack, as_of, evaluated)]
+    # With no entry dated after ``as_of`` the evaluations of every later day are these ones.
+    same_entries = not _entries_after(history, as_of)
     while len(timeline) < limit and (changes_on := timeline[-1].changes_on) is not None:
-        timeline.append(forecast_plan(plan, history, pack, changes_on))
+        if not same_entries:
+            evaluated = _evaluate(plan, history, pack, changes_on)
+        timeline.append(_forecast_evaluated(plan, history, pack, changes_on, evaluated))
     return tuple(timeline)
