@@ -84,7 +84,16 @@ def add_server_commands(
         # Migrate and check the signing key once, here, so a bad set-up is one line, not N tracebacks.
         with bootstrap(settings) as booted:
             settings.resolved_secret_key(booted.database_url)
-        uvicorn.run(ASGI_FACTORY, factory=True, host=host, port=port, workers=workers, log_level="info")
+        # No access log: request paths carry patient ids and share-link tokens (no patient data in logs).
+        uvicorn.run(
+            ASGI_FACTORY,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
 
     @user.command("add")
     @guarded
