@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 
 from b12care.entrypoints.cli.app import create_app
 
+pytest_plugins = ["database_fixtures"]  # postgres_admin, postgres_url, database_url (SQLite and PostgreSQL)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
 

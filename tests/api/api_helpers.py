@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -22,9 +21,6 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dep
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
-POSTGRES_URL = os.environ.get(
-    "B12CARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 SECRET = "test-secret-key-of-at-least-32-characters"
 PASSWORD = "correct horse battery"

@@ -4,11 +4,8 @@ the b12care API from ``create_app`` with that CDS runtime injected."""
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,10 +22,6 @@ from cds_builders import (
     token,
 )
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
 from b12care.adapters.cds.settings import CdsSettings, Issuer
 from b12care.bootstrap import App, bootstrap
@@ -41,34 +34,6 @@ with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dep
     from fastapi.testclient import TestClient
 
 SECRET = "cds-tests-secret-key-of-at-least-32-characters"
-POSTGRES_URL = os.environ.get(
-    "B12CARE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty SQLite file, or a fresh PostgreSQL schema (skipped when the server is down, unless CI)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cds.db'}"
-        return
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    schema = f"b12care_cds_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as error:
-        admin.dispose()
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is unreachable: {error.orig}")
-        pytest.skip(f"PostgreSQL is unreachable: {error.orig}")
-    try:
-        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
