@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The project's two commands, runnable on a fresh machine with only Python 3.11+.
 
-    python3 tasks.py run    # set up .venv and plan the example case on the embedded default
+    python3 tasks.py run    # set up .venv and start the web app with the demo clinic (embedded SQLite)
     python3 tasks.py test   # set up .venv with the dev tools and run every check and test
 
 Standard library only: this file is what creates the environment everything else runs in.
@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-EXAMPLE = ROOT / "examples" / "pernicious-anaemia.json"
 
 
 def _stamp(extras: str) -> str:
@@ -52,8 +51,9 @@ def run(command: list[str]) -> None:
 
 
 def task_run() -> None:
+    """The web app on the embedded SQLite default, with the demo clinic; prints the URL and a login."""
     ensure_venv("")
-    run([str(BIN / "b12care"), "plan", str(EXAMPLE.relative_to(ROOT))])
+    run([str(BIN / "b12care"), "serve", "--demo"])
 
 
 def task_test() -> None:

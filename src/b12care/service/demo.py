@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from b12care.domain.plan import build_plan
+from b12care.service.accounts import Accounts
 from b12care.service.case_file import parse_case_json
 from b12care.service.planning import choose_pack
 from b12care.service.records import DoseRecord, ReviewRecord, SymptomCheckRecord, new_id
 from b12care.service.treatment import Services, refresh_forecast
 
-__all__ = ["STAGES", "seed_demo"]
+__all__ = ["DEMO_USERS", "STAGES", "DemoLogin", "ensure_demo", "seed_demo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +138,40 @@ def _record(services: Services, patient_id: str, case_json: str, stage: _Stage, 
             )
         refresh_forecast(uow, uow.patients.get(patient_id), as_of, actor="demo", at=at)
         uow.commit()
+
+
+DEMO_USERS = (("demo.nurse", "nurse"), ("demo.doctor", "clinician"))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    """The demo clinic and the accounts that log in to it."""
+
+    clinic_id: str
+    usernames: tuple[str, ...]
+    password: str
+    new_patients: int
+
+
+def ensure_demo(
+    services: Services, accounts: Accounts, *, as_of: dt.date, count: int, password: str
+) -> DemoLogin:
+    """The demo clinic with its accounts, created on first use; later runs only set the password anew.
+
+    Demo data only: synthetic patients, and accounts whose password is printed when the server starts.
+    """
+    known = {user.username: user for user in accounts.users()}
+    first_name = DEMO_USERS[0][0]
+    created = 0
+    if first_name in known:
+        clinic_id = known[first_name].clinic_ids[0]
+    else:
+        patient_ids = list(seed_demo(services, count=count, as_of=as_of))
+        created = len(patient_ids)
+        clinic_id = services.view(patient_ids[0], as_of).patient.clinic_id
+    for username, role in DEMO_USERS:
+        if username in known:
+            accounts.update_user(username, "demo", password=password, disabled=False)
+        else:
+            accounts.add_user(username, password, role, [clinic_id], "demo")
+    return DemoLogin(clinic_id, tuple(name for name, _ in DEMO_USERS), password, created)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import secrets
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -19,6 +20,8 @@ from b12care.bootstrap import bootstrap
 from b12care.config import ConfigurationError, Settings
 from b12care.domain.errors import InputError
 from b12care.service.accounts import Accounts, Role
+from b12care.service.demo import ensure_demo
+from b12care.service.treatment import Services
 
 __all__ = ["ASGI_FACTORY", "add_server_commands"]
 
@@ -71,8 +74,15 @@ def add_server_commands(
         workers: Annotated[
             int, typer.Option(min=1, max=64, help="Worker processes (PostgreSQL only for more than 1).")
         ] = 1,
+        demo: Annotated[
+            bool,
+            typer.Option(
+                help="Load the demo clinic (created once) and print a demo login: to try b12care out."
+            ),
+        ] = False,
+        demo_patients: Annotated[int, typer.Option(min=1, max=10000, help="Demo clinic size.")] = 300,
     ) -> None:
-        """Serve the REST API (OpenAPI docs at /docs) with uvicorn."""
+        """Serve the web app and the REST API (OpenAPI docs at /docs) with uvicorn."""
         settings = _settings()
         url = settings.resolved_database_url()
         if workers > 1 and make_url(url).get_backend_name() == "sqlite":
@@ -83,7 +93,21 @@ def add_server_commands(
             )
         # Migrate and check the signing key once, here, so a bad set-up is one line, not N tracebacks.
         with bootstrap(settings) as booted:
-            settings.resolved_secret_key(booted.database_url)
+            secret = settings.resolved_secret_key(booted.database_url)
+            if demo:
+                out = console(False)
+                out.print("Preparing the demo clinic (synthetic patients) ...")
+                login = ensure_demo(
+                    Services(booted.uow, booted.clock),
+                    Accounts(booted.uow, booted.clock, secret=secret),
+                    as_of=booted.clock().date(),
+                    count=demo_patients,
+                    password=secrets.token_urlsafe(12),
+                )
+                shown = "127.0.0.1" if host == "0.0.0.0" else host
+                out.print(f"b12care is starting at http://{shown}:{port}/  (API docs: /docs)")
+                out.print(f"Demo login: {' or '.join(login.usernames)}  password: {login.password}")
+                out.print("Stop with Ctrl+C.")
         # No access log: request paths carry patient ids and share-link tokens (no patient data in logs).
         uvicorn.run(
             ASGI_FACTORY,
