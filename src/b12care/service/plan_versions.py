@@ -11,7 +11,7 @@ from b12care.domain.errors import InputError
 from b12care.service.case_file import parse_case_json
 from b12care.service.planning import plan_case
 from b12care.service.ports import Clock, UnitOfWorkFactory
-from b12care.service.records import PlanVersionRecord, new_id
+from b12care.service.records import PlanVersionRecord, new_plan_version
 from b12care.service.treatment import refresh_forecast
 
 __all__ = ["add_plan_version"]
@@ -42,17 +42,8 @@ def add_plan_version(
             raise InputError("case.patient.birth_date", "differs from the patient's recorded birth date")
         # After every version ever stored, including one marked entered-in-error.
         number = max((v.version for v in uow.plans.list_for(patient_id)), default=0) + 1
-        version = PlanVersionRecord(
-            new_id(),
-            patient_id,
-            number,
-            case_json,
-            plan.pack_id,
-            plan.pack_version,
-            maintenance_interval,
-            None,
-            actor,
-            at,
+        version = new_plan_version(
+            patient_id, number, case_json, plan, maintenance_interval=maintenance_interval, actor=actor, at=at
         )
         uow.plans.add(version)
         refresh_forecast(uow, patient, at.date(), actor=actor, at=at)

@@ -16,6 +16,7 @@ from typing import Literal
 
 from b12care.domain.forecast import ForecastStatus
 from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
+from b12care.domain.plan import Plan
 from b12care.domain.vocabulary import Drug, Route, Test, codes_of
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "StoredForecast",
     "SymptomCheckRecord",
     "new_id",
+    "new_plan_version",
 ]
 
 DoseSource = Literal["clinic", "self", "caregiver"]
@@ -145,6 +147,31 @@ class PlanVersionRecord:
         _require_aware("created_at", self.created_at)
         if self.version < 1:
             raise ValueError(f"version: {self.version} (plan versions count from 1)")
+
+
+def new_plan_version(
+    patient_id: str,
+    version: int,
+    case_json: str,
+    plan: Plan,
+    *,
+    maintenance_interval: str | None,
+    actor: str,
+    at: dt.datetime,
+) -> PlanVersionRecord:
+    """Plan version ``version`` (a new id, no review) of ``case_json``, planned as ``plan`` with its pack."""
+    return PlanVersionRecord(
+        new_id(),
+        patient_id,
+        version,
+        case_json,
+        plan.pack_id,
+        plan.pack_version,
+        maintenance_interval,
+        None,
+        actor,
+        at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from b12care.service.records import (
     StoredForecast,
     SymptomCheckRecord,
     new_id,
+    new_plan_version,
 )
 
 __all__ = [
@@ -281,17 +282,8 @@ class Services:
         record = PatientRecord(new_id(), clinic_id, reference, name, case.patient.birth_date, sex, at, actor)
         with self.uow() as uow:
             patient = uow.patients.add(record)
-            version = PlanVersionRecord(
-                new_id(),
-                patient.id,
-                1,
-                case_json,
-                plan.pack_id,
-                plan.pack_version,
-                maintenance_interval,
-                None,
-                actor,
-                at,
+            version = new_plan_version(
+                patient.id, 1, case_json, plan, maintenance_interval=maintenance_interval, actor=actor, at=at
             )
             uow.plans.add(version)
             refresh_forecast(uow, patient, at.date(), actor=actor, at=at)
