@@ -33,6 +33,8 @@ __all__ = [
     "Forecast",
     "ForecastStatus",
     "NextDose",
+    "advance_phase",
+    "evaluate_progress",
     "forecast_plan",
     "forecast_timeline",
 ]
@@ -97,7 +99,16 @@ class Forecast:
     """The first day after ``as_of`` on which status or flags change if nothing new is recorded."""
 
 
-def _advance(progress: Progress, timings: tuple[PhaseTiming, ...], history: History, as_of: dt.date) -> int:
+def advance_phase(
+    progress: Progress, timings: tuple[PhaseTiming, ...], history: History, as_of: dt.date
+) -> int:
+    """The index of the phase the next dose belongs to: past every phase that is done on ``as_of``.
+
+    A phase of a fixed number of doses is done when that many are given; an open phase that ends
+    "on no further improvement" is done once a review on or before ``as_of`` decided so.
+
+    Reference: bnf-hydroxocobalamin (phases); b12care-local-policy.
+    """
     index, in_phase = progress.phase_index, progress.doses_in_phase
     while index + 1 < len(timings):
         timing = timings[index]
@@ -256,13 +267,16 @@ def forecast_plan(plan: Plan, history: History, pack: Pack, as_of: dt.date) -> F
 
     Reference: b12care-local-policy; nice-ng239-summary; nice-ng239; bnf-hydroxocobalamin.
     """
-    return _forecast_evaluated(plan, history, pack, as_of, _evaluate(plan, history, pack, as_of))
+    return _forecast_evaluated(plan, history, pack, as_of, evaluate_progress(plan, history, pack, as_of))
 
 
-def _evaluate(
+def evaluate_progress(
     plan: Plan, history: History, pack: Pack, as_of: dt.date
 ) -> tuple[tuple[PhaseTiming, ...], Progress]:
-    """Phase timings and dose evaluations on ``as_of``: they read only entries dated up to ``as_of``."""
+    """Phase timings and dose evaluations on ``as_of``: they read only entries dated up to ``as_of``.
+
+    Reference: b12care-local-policy (timing and grace days).
+    """
     day = plan.case.start_date
     patterns = {r.value_on(day).times_per_week: r.value_on(day) for r in pack.of_kind(WeeklyPattern)}
     grace = pack.find(_GRACE_RULE, Interval)
@@ -280,7 +294,7 @@ def _forecast_evaluated(
 ) -> Forecast:
     day = plan.case.start_date
     timings, progress = evaluated
-    index = _advance(progress, timings, history, as_of)
+    index = advance_phase(progress, timings, history, as_of)
     timing = timings[index]
     stopped = stop_date(history, as_of) is not None
     oral = timing.phase.kind == "oral"
@@ -332,12 +346,12 @@ def forecast_timeline(
 
     Reference: b12care-local-policy (recall as of a date).
     """
-    evaluated = _evaluate(plan, history, pack, as_of)
+    evaluated = evaluate_progress(plan, history, pack, as_of)
     timeline = [_forecast_evaluated(plan, history, pack, as_of, evaluated)]
     # With no entry dated after ``as_of`` the evaluations of every later day are these ones.
     same_entries = not _entries_after(history, as_of)
     while len(timeline) < limit and (changes_on := timeline[-1].changes_on) is not None:
         if not same_entries:
-            evaluated = _evaluate(plan, history, pack, changes_on)
+            evaluated = evaluate_progress(plan, history, pack, changes_on)
         timeline.append(_forecast_evaluated(plan, history, pack, changes_on, evaluated))
     return tuple(timeline)

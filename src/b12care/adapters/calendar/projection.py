@@ -24,10 +24,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from b12care.domain.calendar import Interval, add_interval
-from b12care.domain.evaluation import PhaseTiming, Progress, evaluate_doses, phase_timings
-from b12care.domain.forecast import Forecast
+from b12care.domain.evaluation import PhaseTiming, Progress
+from b12care.domain.forecast import Forecast, advance_phase, evaluate_progress
 from b12care.domain.history import History
-from b12care.domain.knowledge import Pack, WeeklyPattern
+from b12care.domain.knowledge import Pack
 from b12care.domain.milestones import Milestone
 from b12care.domain.quantity import Quantity
 from b12care.domain.schedule import PlannedPhase
@@ -36,7 +36,6 @@ from b12care.domain.vocabulary import Route
 __all__ = ["HORIZON", "ProjectedDose", "ProjectedMilestone", "Projection", "project"]
 
 HORIZON = Interval(12, "month")
-_GRACE_RULE = "timing.grace"
 _MAX_DOSES = 400
 
 
@@ -76,24 +75,8 @@ def _position(
     forecast: Forecast, history: History, pack: Pack
 ) -> tuple[tuple[PhaseTiming, ...], Progress, int]:
     """Timings, progress and the index of the phase the next dose belongs to (as ``forecast_plan``)."""
-    plan, as_of = forecast.plan, forecast.as_of
-    day = plan.case.start_date
-    patterns = {r.value_on(day).times_per_week: r.value_on(day) for r in pack.of_kind(WeeklyPattern)}
-    grace = pack.find(_GRACE_RULE, Interval)
-    grace_days = grace.value_on(day).value if grace is not None and grace.value_on(day).unit == "day" else 0
-    timings = phase_timings(plan, history, as_of, patterns)
-    progress = evaluate_doses(plan, history, timings, as_of, grace_days)
-    index, in_phase = progress.phase_index, progress.doses_in_phase
-    while index + 1 < len(timings):
-        timing = timings[index]
-        fixed_done = timing.planned_count is not None and in_phase >= timing.planned_count
-        open_done = timing.phase.end == "on_no_further_improvement" and any(
-            r.decision == "no_further_improvement" and r.date <= as_of for r in history.reviews
-        )
-        if not (fixed_done or open_done):
-            break
-        index, in_phase = index + 1, 0
-    return timings, progress, index
+    timings, progress = evaluate_progress(forecast.plan, history, pack, forecast.as_of)
+    return timings, progress, advance_phase(progress, timings, history, forecast.as_of)
 
 
 def _maintenance(anchor: dt.date, first_k: int, gap: Interval, until: dt.date) -> list[dt.date]:
