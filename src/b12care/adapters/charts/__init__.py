@@ -1,0 +1,1 @@
+"""Charts of a patient's record (matplotlib, server-side SVG)."""
