@@ -241,6 +241,32 @@ def _dose_status(
     return cast("Literal['completed', 'not_done']", mapping[status]), False
 
 
+def _dose_event(
+    event: MedicationAdministration | MedicationStatement, statuses: Mapping[str, str], terms: Terminology
+) -> tuple[Literal["completed", "not_done"], bool, Drug | None, dt.date]:
+    """Status, entered-in-error mark, drug and day of a dose: the elements both resources share.
+
+    ``statuses`` maps the resource's status for a dose given or not given to the record's.
+    """
+    resource_type, rid = event.get_resource_type(), event.id
+    status, eie = _dose_status(str(event.status), statuses, resource_type, rid)
+    reference = event.medicationReference.reference if event.medicationReference else None
+    drug = _drug(
+        event.medicationCodeableConcept,
+        contained=_contained_medications(event),
+        reference=reference,
+        resource_type=resource_type,
+        resource_id=rid,
+        terms=terms,
+        allow_unspecified=status == "not_done",
+    )
+    when: object = event.effectiveDateTime
+    element = "effectiveDateTime"
+    if when is None and event.effectivePeriod is not None:
+        when, element = event.effectivePeriod.start, "effectivePeriod.start"
+    return status, eie, drug, _day(when, resource_type, rid, element)
+
+
 def dose_from_administration(resource: Mapping[str, Any]) -> AdministeredDose:
     """A MedicationAdministration as an AdministeredDose.
 
@@ -250,24 +276,7 @@ def dose_from_administration(resource: Mapping[str, Any]) -> AdministeredDose:
     terms = load_terminology()
     given = validate_resource(resource, MedicationAdministration)
     rid = given.id
-    status, eie = _dose_status(
-        str(given.status), {"completed": "completed", "not-done": "not_done"}, "MedicationAdministration", rid
-    )
-    reference = given.medicationReference.reference if given.medicationReference else None
-    drug = _drug(
-        given.medicationCodeableConcept,
-        contained=_contained_medications(given),
-        reference=reference,
-        resource_type="MedicationAdministration",
-        resource_id=rid,
-        terms=terms,
-        allow_unspecified=status == "not_done",
-    )
-    when: object = given.effectiveDateTime
-    element = "effectiveDateTime"
-    if when is None and given.effectivePeriod is not None:
-        when, element = given.effectivePeriod.start, "effectivePeriod.start"
-    day = _day(when, "MedicationAdministration", rid, element)
+    status, eie, drug, day = _dose_event(given, {"completed": "completed", "not-done": "not_done"}, terms)
     dose: Quantity | None = None
     route: Route | None = None
     if given.dosage is not None:
@@ -288,24 +297,9 @@ def dose_from_statement(resource: Mapping[str, Any]) -> AdministeredDose:
     terms = load_terminology()
     statement = validate_resource(resource, MedicationStatement)
     rid = statement.id
-    status, eie = _dose_status(
-        str(statement.status), {"completed": "completed", "not-taken": "not_done"}, "MedicationStatement", rid
+    status, eie, drug, day = _dose_event(
+        statement, {"completed": "completed", "not-taken": "not_done"}, terms
     )
-    reference = statement.medicationReference.reference if statement.medicationReference else None
-    drug = _drug(
-        statement.medicationCodeableConcept,
-        contained=_contained_medications(statement),
-        reference=reference,
-        resource_type="MedicationStatement",
-        resource_id=rid,
-        terms=terms,
-        allow_unspecified=status == "not_done",
-    )
-    when: object = statement.effectiveDateTime
-    element = "effectiveDateTime"
-    if when is None and statement.effectivePeriod is not None:
-        when, element = statement.effectivePeriod.start, "effectivePeriod.start"
-    day = _day(when, "MedicationStatement", rid, element)
     dose: Quantity | None = None
     route: Route | None = None
     if statement.dosage:
