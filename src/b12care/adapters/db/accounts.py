@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, RowMapping, and_, func, select, update
+from sqlalchemy import Connection, Executable, RowMapping, and_, func, select, update
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables_accounts import clinic_memberships, login_attempts, users
@@ -25,6 +25,17 @@ def _detail(user: UserRecord) -> AuditDetail:
         "role": user.role,
         "clinic_ids": ",".join(user.clinic_ids),
         "disabled": user.disabled,
+    }
+
+
+def _changeable(user: UserRecord, *, actor: str, at: dt.datetime) -> dict[str, object]:
+    """The user's columns an update may change, stamped with who changed them and when."""
+    return {
+        "role": user.role,
+        "password_hash": user.password_hash,
+        "disabled": user.disabled,
+        "updated_at": at,
+        "updated_by": actor,
     }
 
 
@@ -85,31 +96,14 @@ class SqlUserRepository:
 
     def add(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
         """Store a new user with its memberships and audit it (ConstraintError for a taken username)."""
-        execute(
-            self._connection,
-            users.insert().values(
-                id=user.id,
-                username=user.username,
-                role=user.role,
-                password_hash=user.password_hash,
-                disabled=user.disabled,
-                created_at=user.created_at,
-                created_by=user.created_by,
-                updated_at=at,
-                updated_by=actor,
-            ),
+        row = users.insert().values(
+            id=user.id,
+            username=user.username,
+            created_at=user.created_at,
+            created_by=user.created_by,
+            **_changeable(user, actor=actor, at=at),
         )
-        self._set_clinics(user, actor=actor, at=at)
-        write_audit(
-            self._connection,
-            at=at,
-            actor=actor,
-            action="user.add",
-            entity="user",
-            entity_id=user.id,
-            detail=_detail(user),
-        )
-        return user
+        return self._write(row, user, action="user.add", actor=actor, at=at)
 
     def find(self, username: str) -> UserRecord | None:
         """The user of that username, or None."""
@@ -124,24 +118,20 @@ class SqlUserRepository:
 
     def update(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
         """Store a changed role, password hash, disabled flag or clinic list, and audit it."""
-        execute(
-            self._connection,
-            update(users)
-            .where(users.c.id == user.id)
-            .values(
-                role=user.role,
-                password_hash=user.password_hash,
-                disabled=user.disabled,
-                updated_at=at,
-                updated_by=actor,
-            ),
-        )
+        row = update(users).where(users.c.id == user.id).values(**_changeable(user, actor=actor, at=at))
+        return self._write(row, user, action="user.update", actor=actor, at=at)
+
+    def _write(
+        self, row: Executable, user: UserRecord, *, action: str, actor: str, at: dt.datetime
+    ) -> UserRecord:
+        """Write the user's ``row``, then its clinic memberships, and audit ``action``."""
+        execute(self._connection, row)
         self._set_clinics(user, actor=actor, at=at)
         write_audit(
             self._connection,
             at=at,
             actor=actor,
-            action="user.update",
+            action=action,
             entity="user",
             entity_id=user.id,
             detail=_detail(user),
