@@ -19,6 +19,7 @@ from rich.console import Console
 from b12care.bootstrap import bootstrap, system_clock
 from b12care.domain.errors import B12CareError, InputError
 from b12care.entrypoints.cli.fhir import add_fhir_commands
+from b12care.entrypoints.cli.handout import add_handout_commands
 from b12care.entrypoints.cli.record import add_record_commands, parse_day
 from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_packs, render_plan
 from b12care.entrypoints.cli.schedule import add_schedule_commands
@@ -192,6 +193,7 @@ def create_app(
     add_schedule_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_fhir_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_server_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
+    add_handout_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 
 
