@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,19 +13,11 @@ from b12care.adapters.fhir.importer import ImportReport, import_bundle
 from b12care.adapters.fhir.outbound import export_patient_record
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.treatment import Services
 
 __all__ = ["add_fhir_commands", "render_report"]
-
-ConsoleFor = Callable[[bool], Console]
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
-        return "cli"
 
 
 def _read_bundle(source: Path) -> Any:
@@ -73,12 +62,9 @@ def render_report(report: ImportReport, out: Console) -> None:
     )
 
 
-def add_fhir_commands(
-    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
-) -> None:
+def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register ``fhir import`` and ``fhir export``; ``guard`` turns errors into one line and an exit code."""
-    fhir = typer.Typer(help="FHIR R4 import and export.", no_args_is_help=True)
-    app.add_typer(fhir, name="fhir")
+    fhir = add_group(app, "fhir", "FHIR R4 import and export.")
 
     @fhir.command("import")
     def import_command(
@@ -94,7 +80,7 @@ def add_fhir_commands(
             data = _read_bundle(bundle)
             with bootstrap() as started:
                 report = import_bundle(
-                    Services(started.uow, started.clock), data, clinic_id, actor or _default_actor()
+                    Services(started.uow, started.clock), data, clinic_id, actor or login_name()
                 )
             out = console(False)
             if as_json:
@@ -104,7 +90,7 @@ def add_fhir_commands(
 
     @fhir.command("export")
     def export_command(
-        patient_id: Annotated[str, typer.Argument(metavar="PATIENT", help="Patient id.")],
+        patient_id: PatientId,
         output: Annotated[Path | None, typer.Option(help="Write the Bundle here (default: stdout).")] = None,
         as_of: Annotated[str | None, typer.Option(help="Forecast date YYYY-MM-DD (default: today).")] = None,
     ) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import getpass
 import io
 import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, ParamSpec
@@ -31,13 +30,13 @@ from b12care.domain.errors import InputError
 from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, login_name
 from b12care.entrypoints.cli.render import render_forecast
 from b12care.service.demo import seed_demo
 from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
 
-ConsoleFor = Callable[[bool], Console]
 P = ParamSpec("P")
 RECALL_COLUMNS = ("patient_id", "reference", "name", "clinic_id", "status", "due", "overdue", "flags")
 Actor = Annotated[str, typer.Option(help="Who is recording (default: the login name).")]
@@ -61,38 +60,20 @@ def _decimal(text: str, field: str) -> Decimal:
     return value
 
 
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
-        return "cli"
-
-
 @contextmanager
 def _services() -> Iterator[Services]:
     with bootstrap() as app:
         yield Services(app.uow, app.clock)
 
 
-def add_record_commands(
-    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
-) -> None:
+def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register the record commands on ``app``; ``guard`` turns errors into one line and an exit code."""
-    clinic = typer.Typer(help="Clinics.", no_args_is_help=True)
-    patient = typer.Typer(help="Patients and their plans.", no_args_is_help=True)
-    dose = typer.Typer(help="Administered doses.", no_args_is_help=True)
-    lab = typer.Typer(help="Laboratory results.", no_args_is_help=True)
-    symptoms = typer.Typer(help="Symptom checks.", no_args_is_help=True)
-    review = typer.Typer(help="Clinical reviews.", no_args_is_help=True)
-    for name, sub in (
-        ("clinic", clinic),
-        ("patient", patient),
-        ("dose", dose),
-        ("lab", lab),
-        ("symptoms", symptoms),
-        ("review", review),
-    ):
-        app.add_typer(sub, name=name)
+    clinic = add_group(app, "clinic", "Clinics.")
+    patient = add_group(app, "patient", "Patients and their plans.")
+    dose = add_group(app, "dose", "Administered doses.")
+    lab = add_group(app, "lab", "Laboratory results.")
+    symptoms = add_group(app, "symptoms", "Symptom checks.")
+    review = add_group(app, "review", "Clinical reviews.")
 
     def guarded(func: Callable[P, None]) -> Callable[P, None]:
         @functools.wraps(func)
@@ -110,7 +91,7 @@ def add_record_commands(
     @guarded
     def clinic_add(name: str, actor: Actor = "") -> None:
         """Create a clinic and print its id."""
-        run(lambda s, out: out.print(s.add_clinic(name, actor or _default_actor()).id))
+        run(lambda s, out: out.print(s.add_clinic(name, actor or login_name()).id))
 
     @patient.command("add")
     @guarded
@@ -135,7 +116,7 @@ def add_record_commands(
                     reference=reference,
                     name=name,
                     case_json=text,
-                    actor=actor or _default_actor(),
+                    actor=actor or login_name(),
                     maintenance_interval=maintenance_interval,
                 ).id
             )
@@ -205,7 +186,7 @@ def add_record_commands(
             not_done_reason=not_done,
             idempotency_key=key,
         )
-        run(lambda s, out: out.print(s.record_dose(patient_id, entry, actor or _default_actor()).id))
+        run(lambda s, out: out.print(s.record_dose(patient_id, entry, actor or login_name()).id))
 
     @lab.command("record")
     @guarded
@@ -222,7 +203,7 @@ def add_record_commands(
         run(
             lambda s, out: out.print(
                 s.record_lab(
-                    patient_id, test=test, value=number, unit=unit, day=day, actor=actor or _default_actor()
+                    patient_id, test=test, value=number, unit=unit, day=day, actor=actor or login_name()
                 ).id
             )
         )
@@ -248,7 +229,7 @@ def add_record_commands(
         day = parse_day(date, "date")
         run(
             lambda s, out: out.print(
-                s.record_symptoms(patient_id, day, overall, scores, actor or _default_actor()).id
+                s.record_symptoms(patient_id, day, overall, scores, actor or login_name()).id
             )
         )
 
@@ -270,7 +251,7 @@ def add_record_commands(
                     patient_id,
                     day=day,
                     decision=decision,
-                    actor=actor or _default_actor(),
+                    actor=actor or login_name(),
                     note=note,
                     new_interval=interval,
                 ).id
@@ -286,7 +267,7 @@ def add_record_commands(
         actor: Actor = "",
     ) -> None:
         """Mark an entry as entered-in-error: it is kept, marked with who, when and why, and audited."""
-        who = actor or _default_actor()
+        who = actor or login_name()
         run(
             lambda s, out: out.print(
                 f"marked; patient {s.mark_entered_in_error(kind, entry_id, reason, who)}"
@@ -396,7 +377,7 @@ def add_record_commands(
             ):
                 task = progress.add_task("Recomputing forecasts", total=total)
                 mapper = functools.partial(pool.map, chunksize=25) if workers > 1 else map
-                for done in s.recompute(_default_actor(), day, mapper=mapper):
+                for done in s.recompute(login_name(), day, mapper=mapper):
                     progress.advance(task, done)
             out.print(f"Recomputed {total} forecasts.")
 

@@ -6,9 +6,6 @@ The feed (RFC 5545) goes to standard output, or to ``--output FILE``. Each expor
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,17 +15,9 @@ from rich.console import Console
 from b12care.adapters.calendar.feed import calendar_for
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
 
 __all__ = ["add_schedule_commands"]
-
-ConsoleFor = Callable[[bool], Console]
-
-
-def _login() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # pragma: no cover - no login name in some containers
-        return "cli"
 
 
 def _write(feed: bytes, output: Path | None, out: Console) -> None:
@@ -42,16 +31,13 @@ def _write(feed: bytes, output: Path | None, out: Console) -> None:
         raise InputError("output", f"cannot write {output}: {error.strerror or error}") from None
 
 
-def add_schedule_commands(
-    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
-) -> None:
+def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register ``schedule export`` on ``app``; ``guard`` turns errors into one line and an exit code."""
-    schedule = typer.Typer(help="A patient's coming dates, for calendars.", no_args_is_help=True)
-    app.add_typer(schedule, name="schedule")
+    schedule = add_group(app, "schedule", "A patient's coming dates, for calendars.")
 
     @schedule.command("export")
     def export(
-        patient_id: Annotated[str, typer.Argument(metavar="PATIENT", help="Patient id.")],
+        patient_id: PatientId,
         ics: Annotated[bool, typer.Option("--ics", help="iCalendar (RFC 5545), the export format.")] = False,
         output: Annotated[
             Path | None, typer.Option("--output", help="Write to FILE instead of standard output.")
@@ -63,5 +49,5 @@ def add_schedule_commands(
             if not ics:
                 raise InputError("--ics", "choose the export format: --ics (iCalendar, RFC 5545)")
             with bootstrap() as booted:
-                feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or _login())
+                feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or login_name())
             _write(feed, output, console(False))
