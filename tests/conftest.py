@@ -50,3 +50,25 @@ def run_cli() -> Callable[..., CliResult]:
         return CliResult(result.exit_code, out_buffer.getvalue() + result.stdout, err_buffer.getvalue())
 
     return run
+
+
+@pytest.fixture
+def cli_clinic_and_patient(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, str]:
+    """A clinic and its patient H1 (the example case), added with the CLI on a temporary SQLite file
+    (B12CARE_DATABASE_URL); returns (clinic id, patient id)."""
+    monkeypatch.setenv("B12CARE_DATABASE_URL", f"sqlite:///{tmp_path}/clinic.db")
+    clinic = run_cli("clinic", "add", "Riverside", "--actor", "nurse.a").stdout.strip()
+    result = run_cli(
+        "patient", "add", "--clinic", clinic, "--reference", "H1", "--name", "Ann Example",
+        "--case", str(EXAMPLE_CASE), "--actor", "nurse.a",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return clinic, result.stdout.strip()
+
+
+@pytest.fixture
+def cli_patient(cli_clinic_and_patient: tuple[str, str]) -> str:
+    """The id of the patient of ``cli_clinic_and_patient``."""
+    return cli_clinic_and_patient[1]

@@ -6,26 +6,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from calendar_helpers import EXAMPLE_CASE, INJECTION, events, parse
+from calendar_helpers import INJECTION, events, parse
 
 Run = Callable[..., Any]  # tests/conftest.py run_cli: exit_code, stdout, stderr
 
 
-@pytest.fixture
-def patient(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("B12CARE_DATABASE_URL", f"sqlite:///{tmp_path}/clinic.db")
-    clinic = run_cli("clinic", "add", "Riverside", "--actor", "nurse.a").stdout.strip()
-    result = run_cli(
-        "patient", "add", "--clinic", clinic, "--reference", "H1", "--name", "Ann Example",
-        "--case", str(EXAMPLE_CASE), "--actor", "nurse.a",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_export_prints_the_calendar_feed_on_standard_output(run_cli: Run, patient: str) -> None:
-    result = run_cli("schedule", "export", patient, "--ics")
+def test_export_prints_the_calendar_feed_on_standard_output(run_cli: Run, cli_patient: str) -> None:
+    result = run_cli("schedule", "export", cli_patient, "--ics")
 
     assert result.exit_code == 0, result.stderr
     feed = result.stdout.encode()
@@ -34,25 +21,25 @@ def test_export_prints_the_calendar_feed_on_standard_output(run_cli: Run, patien
     assert b"Ann Example" not in feed
 
 
-def test_export_writes_the_same_uids_to_a_file(run_cli: Run, patient: str, tmp_path: Path) -> None:
+def test_export_writes_the_same_uids_to_a_file(run_cli: Run, cli_patient: str, tmp_path: Path) -> None:
     target = tmp_path / "b12.ics"
 
-    written = run_cli("schedule", "export", patient, "--ics", "--output", str(target))
-    printed = run_cli("schedule", "export", patient, "--ics")
+    written = run_cli("schedule", "export", cli_patient, "--ics", "--output", str(target))
+    printed = run_cli("schedule", "export", cli_patient, "--ics")
 
     assert (written.exit_code, written.stdout) == (0, "")
     assert target.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
     assert [e.uid for e in events(target.read_bytes())] == [e.uid for e in events(printed.stdout.encode())]
 
 
-def test_export_without_a_format_names_the_option_and_exits_2(run_cli: Run, patient: str) -> None:
-    result = run_cli("schedule", "export", patient)
+def test_export_without_a_format_names_the_option_and_exits_2(run_cli: Run, cli_patient: str) -> None:
+    result = run_cli("schedule", "export", cli_patient)
 
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --ics: choose the export format: --ics (iCalendar, RFC 5545)"
 
 
-def test_export_of_an_unknown_patient_is_one_line_and_exit_2(run_cli: Run, patient: str) -> None:
+def test_export_of_an_unknown_patient_is_one_line_and_exit_2(run_cli: Run, cli_patient: str) -> None:
     result = run_cli("schedule", "export", "no-such-patient", "--ics")
 
     assert result.exit_code == 2

@@ -6,40 +6,28 @@ import json
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import EXAMPLE_CASE, CliResult
+from tests.conftest import CliResult
 
 Run = Callable[..., CliResult]
 LAB = ("--test", "total_b12", "--date", "2026-01-01")
 DOSE = ("--drug", "hydroxocobalamin", "--dose", "1", "--unit", "mg", "--route", "IM")
 
 
-@pytest.fixture
-def patient(run_cli: Run, tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("B12CARE_DATABASE_URL", f"sqlite:///{tmp_path}/clinic.db")
-    clinic = run_cli("clinic", "add", "Riverside", "--actor", "nurse.a").stdout.strip()
-    result = run_cli(
-        "patient", "add", "--clinic", clinic, "--reference", "H1", "--name", "Ann Example",
-        "--case", str(EXAMPLE_CASE), "--actor", "nurse.a",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_recording_the_same_dose_twice_with_one_key_stores_one_dose(run_cli: Run, patient: str) -> None:
-    first = run_cli("dose", "record", patient, "--date", "2026-01-05", *DOSE, "--key", "visit-1")
-    second = run_cli("dose", "record", patient, "--date", "2026-01-05", *DOSE, "--key", "visit-1")
+def test_recording_the_same_dose_twice_with_one_key_stores_one_dose(run_cli: Run, cli_patient: str) -> None:
+    first = run_cli("dose", "record", cli_patient, "--date", "2026-01-05", *DOSE, "--key", "visit-1")
+    second = run_cli("dose", "record", cli_patient, "--date", "2026-01-05", *DOSE, "--key", "visit-1")
 
     assert first.exit_code == second.exit_code == 0
     assert first.stdout == second.stdout
-    history = run_cli("history", patient, width=160).stdout
+    history = run_cli("history", cli_patient, width=160).stdout
     assert history.count("1 mg IM") == 1
 
 
-def test_forecast_of_a_patient_uses_the_recorded_doses(run_cli: Run, patient: str) -> None:
+def test_forecast_of_a_patient_uses_the_recorded_doses(run_cli: Run, cli_patient: str) -> None:
     for day in ("2026-01-05", "2026-01-07"):
-        run_cli("dose", "record", patient, "--date", day, *DOSE)
+        run_cli("dose", "record", cli_patient, "--date", day, *DOSE)
 
-    result = run_cli("forecast", patient, "--as-of", "2026-01-08", "--format", "json")
+    result = run_cli("forecast", cli_patient, "--as-of", "2026-01-08", "--format", "json")
 
     forecast = json.loads(result.stdout)
     assert forecast["status"] == "loading"
@@ -47,22 +35,22 @@ def test_forecast_of_a_patient_uses_the_recorded_doses(run_cli: Run, patient: st
     assert [e["status"] for e in forecast["evaluations"]] == ["valid", "valid"]
 
 
-def test_recall_lists_an_overdue_patient_as_csv_and_json(run_cli: Run, patient: str) -> None:
+def test_recall_lists_an_overdue_patient_as_csv_and_json(run_cli: Run, cli_patient: str) -> None:
     csv_text = run_cli("recall", "--as-of", "2026-02-01", "--format", "csv", width=300).stdout
     lines = csv_text.strip().splitlines()
     assert lines[0] == "patient_id,reference,name,clinic_id,status,due,overdue,flags"
-    assert lines[1].startswith(f"{patient},H1,Ann Example,")
+    assert lines[1].startswith(f"{cli_patient},H1,Ann Example,")
 
     rows = json.loads(run_cli("recall", "--as-of", "2026-02-01", "--format", "json").stdout)
-    assert [row["patient_id"] for row in rows] == [patient]
+    assert [row["patient_id"] for row in rows] == [cli_patient]
     assert rows[0]["due"] == "2026-01-05"
 
 
-def test_a_review_that_shortens_the_interval_makes_a_new_plan_version(run_cli: Run, patient: str) -> None:
+def test_a_review_that_shortens_the_interval_makes_a_new_plan_version(run_cli: Run, cli_patient: str) -> None:
     result = run_cli(
         "review",
         "record",
-        patient,
+        cli_patient,
         "--date",
         "2026-04-01",
         "--decision",
@@ -71,16 +59,16 @@ def test_a_review_that_shortens_the_interval_makes_a_new_plan_version(run_cli: R
         "2m",
     )
     assert result.exit_code == 0
-    assert "Plan version 2" in run_cli("patient", "show", patient, "--as-of", "2026-04-02").stdout
+    assert "Plan version 2" in run_cli("patient", "show", cli_patient, "--as-of", "2026-04-02").stdout
 
 
-def test_bad_record_input_exits_2_naming_the_field(run_cli: Run, patient: str) -> None:
+def test_bad_record_input_exits_2_naming_the_field(run_cli: Run, cli_patient: str) -> None:
     cases = [
-        (("dose", "record", patient, "--date", "2026-02-30", *DOSE), "error: date: "),
-        (("lab", "record", patient, *LAB, "--value", "5", "--unit", "mg/dL"), "error: labs[0].unit: "),
-        (("lab", "record", patient, *LAB, "--value", "-5", "--unit", "ng/L"), "error: value: "),
-        (("symptoms", "record", patient, "--date", "2026-01-01", "--overall", "same", "--score", "fatigue=7"),
-         "error: scores.fatigue: "),
+        (("dose", "record", cli_patient, "--date", "2026-02-30", *DOSE), "error: date: "),
+        (("lab", "record", cli_patient, *LAB, "--value", "5", "--unit", "mg/dL"), "error: labs[0].unit: "),
+        (("lab", "record", cli_patient, *LAB, "--value", "-5", "--unit", "ng/L"), "error: value: "),
+        (("symptoms", "record", cli_patient, "--date", "2026-01-01", "--overall", "same",
+          "--score", "fatigue=7"), "error: scores.fatigue: "),
         (("dose", "record", "no-such-patient", "--date", "2026-01-05", *DOSE), "error: patient: "),
         (("recall", "--status", "lost"), "error: status: "),
     ]  # fmt: skip
@@ -91,23 +79,25 @@ def test_bad_record_input_exits_2_naming_the_field(run_cli: Run, patient: str) -
         assert "Traceback" not in result.stderr
 
 
-def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, patient: str) -> None:
+def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, cli_patient: str) -> None:
     result = run_cli("recompute")
     assert result.exit_code == 0
     assert "Recomputed 1 forecasts." in result.stdout
 
 
 def test_an_entry_marked_entered_in_error_is_kept_shown_and_no_longer_counted(
-    run_cli: Run, patient: str
+    run_cli: Run, cli_patient: str
 ) -> None:
-    dose_id = run_cli("dose", "record", patient, "--date", "2026-01-05", *DOSE).stdout.strip()
+    dose_id = run_cli("dose", "record", cli_patient, "--date", "2026-01-05", *DOSE).stdout.strip()
 
     result = run_cli("mark-error", "dose", dose_id, "--reason", "wrong patient", "--actor", "nurse.b")
 
     assert result.exit_code == 0
-    history = run_cli("history", patient, width=200).stdout
+    history = run_cli("history", cli_patient, width=200).stdout
     assert "nurse.b" in history and "wrong patient" in history
-    forecast = json.loads(run_cli("forecast", patient, "--as-of", "2026-01-05", "--format", "json").stdout)
+    forecast = json.loads(
+        run_cli("forecast", cli_patient, "--as-of", "2026-01-05", "--format", "json").stdout
+    )
     assert forecast["evaluations"] == []
     again = run_cli("mark-error", "dose", dose_id, "--reason", "again")
     assert again.exit_code == 2

@@ -7,27 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 Run = Callable[..., Any]
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"
 
 
-@pytest.fixture
-def clinic_and_patient(run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
-    monkeypatch.setenv("B12CARE_DATABASE_URL", f"sqlite:///{tmp_path}/clinic.db")
-    clinic = run_cli("clinic", "add", "Riverside", "--actor", "nurse.a").stdout.strip()
-    patient = run_cli(
-        "patient", "add", "--clinic", clinic, "--reference", "H1", "--name", "Ann Example",
-        "--case", str(EXAMPLE_CASE), "--actor", "nurse.a",
-    ).stdout.strip()  # fmt: skip
-    return clinic, patient
-
-
 def test_export_writes_a_bundle_that_imports_back_as_duplicates(
-    run_cli: Run, clinic_and_patient: tuple[str, str], tmp_path: Path
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str], tmp_path: Path
 ) -> None:
-    clinic, patient = clinic_and_patient
+    clinic, patient = cli_clinic_and_patient
     run_cli(
         "lab",
         "record",
@@ -54,13 +41,13 @@ def test_export_writes_a_bundle_that_imports_back_as_duplicates(
 
 
 def test_a_malformed_bundle_exits_2_with_one_line_naming_the_field(
-    run_cli: Run, clinic_and_patient: tuple[str, str], tmp_path: Path
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {
         "resourceType": "Observation", "status": "final", "code": {"coding": 7}}}]}))  # fmt: skip
 
-    result = run_cli("fhir", "import", str(bad), "--clinic", clinic_and_patient[0])
+    result = run_cli("fhir", "import", str(bad), "--clinic", cli_clinic_and_patient[0])
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: Bundle.entry[0].resource.code.coding")
@@ -68,12 +55,12 @@ def test_a_malformed_bundle_exits_2_with_one_line_naming_the_field(
 
 
 def test_a_bundle_that_is_not_json_exits_2(
-    run_cli: Run, clinic_and_patient: tuple[str, str], tmp_path: Path
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
 
-    result = run_cli("fhir", "import", str(bad), "--clinic", clinic_and_patient[0])
+    result = run_cli("fhir", "import", str(bad), "--clinic", cli_clinic_and_patient[0])
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: BUNDLE: not JSON")
