@@ -222,6 +222,14 @@ class ForecastRepository(Protocol):
         """The patient's stored forecast, or None."""
         ...
 
+    def count_recall(
+        self, clinic_ids: Collection[str] | None, as_of: dt.date, due_by: dt.date
+    ) -> dict[str, int]:
+        """How many patients the recall list of ``as_of`` holds: one count per forecast status, plus
+        ``due_soon_by`` (due soon with a due date on or before ``due_by``) and ``lapsed`` (flagged
+        MAINTENANCE_LAPSED). Filters by clinics when given."""
+        ...
+
     def recall(
         self,
         clinic_ids: Collection[str] | None,

@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from sqlalchemy import Connection, RowMapping, Select, delete, insert, select
+from sqlalchemy import Connection, RowMapping, Select, case, delete, func, insert, select
 
 from b12care.adapters.db._statements import execute, upsert_statement
 from b12care.adapters.db.tables import audit_log, patients, recall_timeline, stored_forecasts
@@ -147,6 +147,30 @@ class SqlForecastRepository:
             for span in self._connection.execute(spans).mappings()
         )
         return replace(_forecast(row), timeline=timeline)
+
+    def count_recall(
+        self, clinic_ids: Collection[str] | None, as_of: dt.date, due_by: dt.date
+    ) -> dict[str, int]:
+        """How many patients the recall list of ``as_of`` holds: per status, plus ``due_soon_by`` (due
+        soon with a due date on or before ``due_by``) and ``lapsed`` (flagged MAINTENANCE_LAPSED).
+
+        Spans covering the day, read through the recall indexes; the flags are read only for urgency 1
+        (the only urgency a lapse has), so the count never parses every row's flags.
+        """
+        t = recall_timeline.c
+        covering = [t.valid_from <= as_of, t.valid_to > as_of]
+        if clinic_ids is not None:
+            covering.append(t.clinic_id.in_(list(clinic_ids)))
+        soon = func.sum(case((t.sort_due <= due_by, 1), else_=0))
+        per_status = select(t.status, func.count(), soon).where(*covering).group_by(t.status)
+        counts = dict.fromkeys(FORECAST_STATUSES, 0) | {"due_soon_by": 0, "lapsed": 0}
+        for status, count, due_by_count in self._connection.execute(per_status):
+            counts[status] = int(count)
+            if status == "due_soon":
+                counts["due_soon_by"] = int(due_by_count or 0)
+        urgent = select(t.flags).where(t.urgency == urgency("overdue", ["MAINTENANCE_LAPSED"]), *covering)
+        counts["lapsed"] = sum("MAINTENANCE_LAPSED" in flags for (flags,) in self._connection.execute(urgent))
+        return counts
 
     def recall(
         self,

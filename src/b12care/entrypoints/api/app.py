@@ -28,6 +28,8 @@ from b12care.entrypoints.api import (
     users,
 )
 from b12care.entrypoints.api.problems import install_problem_handlers
+from b12care.entrypoints.web import install_web
+from b12care.entrypoints.web import router as web_router
 from b12care.service.accounts import Accounts, RateLimit
 from b12care.service.treatment import Services
 
@@ -44,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     knowledge.router,
     cds_hooks.router,
     exchange.router,
+    web_router,
 )
 
 
@@ -80,6 +83,7 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
         ),
     )
     install_problem_handlers(api)
+    install_web(api)
 
     @api.get("/health", tags=["health"])
     def health() -> dict[str, str]:

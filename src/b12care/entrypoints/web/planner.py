@@ -1,0 +1,166 @@
+"""The plan builder: new patient -> assessment form -> plan preview -> accept creates the patient.
+
+One page: the form stays filled in above the preview, so nothing typed is lost on an error or when
+the clinician changes the maintenance interval (inside the pack's range) and previews again. Accept
+re-plans the same case and creates the patient with plan version 1 (prescribers only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from b12care.domain.calendar import parse_interval
+from b12care.domain.errors import B12CareError, InputError
+from b12care.entrypoints.web import case_form
+from b12care.entrypoints.web.session import PageError, PageUser, check_csrf, services_of
+from b12care.entrypoints.web.templating import redirect, render
+from b12care.knowledge import list_packs
+from b12care.service.accounts import PRESCRIBERS, Identity
+from b12care.service.plan_json import plan_to_dict
+from b12care.service.planning import plan_case
+from b12care.service.treatment import Services
+
+__all__ = ["interval_choices", "router"]
+
+router = APIRouter(include_in_schema=False)
+_MULTI = ("conditions", "medications")
+_UNIT_LETTER = {"day": "d", "week": "w", "month": "m"}
+
+
+def _prescriber(user: Identity) -> Identity:
+    if user.role not in PRESCRIBERS:
+        raise PageError(403, f"The {user.role} role may not start a plan; a clinician does.")
+    return user
+
+
+def interval_choices(plan: dict[str, Any]) -> list[str]:
+    """The maintenance intervals the clinician may pick: every whole step inside the pack's range."""
+    for phase in plan["phases"]:
+        if phase["kind"] != "maintenance" or not phase["interval_range"]:
+            continue
+        low, high = phase["interval_range"]["min"], phase["interval_range"]["max"]
+        if low["unit"] == high["unit"]:
+            letter = _UNIT_LETTER[low["unit"]]
+            return [f"{n}{letter}" for n in range(low["value"], high["value"] + 1)]
+        return [f"{x['value']}{_UNIT_LETTER[x['unit']]}" for x in (low, high)]
+    return []
+
+
+def _context(services: Services, user: Identity, form: case_form.AssessmentForm) -> dict[str, Any]:
+    with services.uow() as uow:
+        clinics = {cid: uow.clinics.get(cid).name for cid in sorted(user.clinic_ids)}
+    return {
+        "user": user,
+        "form": form,
+        "v": form.values,
+        "errors": form.errors,
+        "clinics": clinics,
+        "packs": list_packs(),
+        "causes": case_form.CAUSES,
+        "conditions": case_form.CONDITIONS,
+        "medications": case_form.MEDICATIONS,
+        "indications": case_form.INDICATIONS,
+        "tests": case_form.TESTS,
+        "drugs": case_form.DRUGS,
+        "routes": case_form.ROUTES,
+        "sexes": case_form.SEXES,
+        "diets": case_form.DIETS,
+        "units": case_form.units_by_test(),
+        "lab_rows": range(case_form.LAB_ROWS),
+        "plan": None,
+        "intervals": [],
+    }
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    return {k: (form.getlist(k) if k in _MULTI else form.get(k)) for k in form}
+
+
+def _previewed(services: Services, user: Identity, values: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The form checked and, when it is right, planned: (page context, the plan or None)."""
+    form = case_form.read_assessment(values, tuple(p.id for p in list_packs()))
+    clinic = str(values.get("clinic_id") or "")
+    if clinic and not user.sees(clinic):
+        form.errors["clinic_id"] = "not one of your clinics"
+    interval = str(values.get("maintenance_interval") or "").strip() or None
+    plan = None
+    if form.case is not None and not form.errors:
+        try:
+            if interval:
+                parse_interval(interval, "maintenance_interval")
+            plan = plan_case(form.case, maintenance_interval=interval)
+        except InputError as error:
+            form.fail(error)
+        except B12CareError as error:
+            form.errors["case"] = str(error)
+    context = _context(services, user, form)
+    if plan is not None:
+        rendered = plan_to_dict(plan)
+        context["plan"] = rendered
+        context["intervals"] = interval_choices(rendered)
+    return context, plan
+
+
+@router.get("/patients/new")
+def new_patient(request: Request, user: PageUser) -> Response:
+    """The empty assessment form (start date today)."""
+    services = services_of(request)
+    _prescriber(user)
+    values = {
+        "start_date": services.today().isoformat(),
+        "pack": next((p.id for p in list_packs() if p.default), ""),
+        "indication": "treatment",
+    }
+    if len(user.clinic_ids) == 1:
+        values["clinic_id"] = next(iter(user.clinic_ids))
+    form = case_form.read_assessment({}, ())
+    form.values, form.errors = values, {}
+    return render(request, "planner.html", _context(services, user, form))
+
+
+@router.post("/patients/new")
+async def preview(request: Request, user: PageUser) -> Response:
+    """Check the form and show the plan under it (errors inline, every value kept)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    _prescriber(user)
+    services = services_of(request)
+    context, plan = await run_in_threadpool(_previewed, services, user, _values(form))
+    return render(request, "planner.html", context, 200 if plan is not None else 422)
+
+
+@router.post("/patients/new/accept")
+async def accept(request: Request, user: PageUser) -> Response:
+    """Create the patient with plan version 1 from the previewed case and the chosen interval."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf", "")))
+    _prescriber(user)
+    services = services_of(request)
+    values = _values(form)
+    context, plan = await run_in_threadpool(_previewed, services, user, values)
+    if plan is None or plan.blocked_by:
+        return render(request, "planner.html", context, 422)
+    checked: case_form.AssessmentForm = context["form"]
+
+    def create() -> str:
+        patient = services.add_patient(
+            clinic_id=str(values["clinic_id"]),
+            reference=str(values["reference"]).strip(),
+            name=str(values["name"]).strip(),
+            case_json=checked.case_json,
+            actor=user.username,
+            maintenance_interval=str(values.get("maintenance_interval") or "").strip() or None,
+        )
+        return patient.id
+
+    try:
+        patient_id = await run_in_threadpool(create)
+    except B12CareError as error:
+        checked.errors[getattr(error, "field", "case")] = getattr(error, "message", str(error))
+        return render(request, "planner.html", context, 422)
+    return redirect(f"/patients/{patient_id}?done=created")

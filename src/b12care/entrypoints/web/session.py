@@ -1,0 +1,145 @@
+"""The web session: the login cookie, the CSRF token of every form, and who may see and post what.
+
+The cookie holds the Accounts service's signed, expiring access token (HttpOnly, SameSite=Strict,
+Secure over https); every request checks it afresh, so a disabled user is out at once. Every POST form
+carries a CSRF token: after login it is an HMAC of the session token (it changes with each login and
+needs no server-side store); the login form itself uses a random double-submit cookie.
+
+Pages answer like the API's deps: a patient of another clinic is 404, exactly as one that does not
+exist; a viewer posting a form is 403; no valid session redirects to ``/login``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Form, Request
+
+from b12care.service.accounts import Accounts, AuthenticationError, Identity
+from b12care.service.ports import RecordNotFoundError
+from b12care.service.records import PatientRecord
+from b12care.service.treatment import Services
+
+__all__ = [
+    "CSRF_COOKIE",
+    "SESSION_COOKIE",
+    "CsrfField",
+    "LoginRequiredError",
+    "PageError",
+    "PageUser",
+    "PageWriter",
+    "accounts_of",
+    "check_csrf",
+    "csrf_token",
+    "patient_for",
+    "secure_cookies",
+    "services_of",
+    "session_token",
+]
+
+SESSION_COOKIE = "b12care_session"
+CSRF_COOKIE = "b12care_login_csrf"
+CsrfField = Annotated[str, Form(max_length=200)]
+
+
+class PageError(Exception):
+    """A page answered with an HTML error page of this status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class LoginRequiredError(Exception):
+    """No valid session: the browser goes to the login page and comes back to ``next_path``."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+    @property
+    def location(self) -> str:
+        """The login page, remembering where the user was going."""
+        return "/login" if self.next_path in ("", "/") else f"/login?next={quote(self.next_path, safe='/')}"
+
+
+def services_of(request: Request) -> Services:
+    """The treatment-record use cases of this app."""
+    found: Services = request.app.state.services
+    return found
+
+
+def accounts_of(request: Request) -> Accounts:
+    """The account use cases of this app."""
+    found: Accounts = request.app.state.accounts
+    return found
+
+
+def secure_cookies(request: Request) -> bool:
+    """Cookies are Secure when the page is served over https."""
+    return request.url.scheme == "https"
+
+
+def session_token(request: Request) -> str | None:
+    """The session cookie's token, if any."""
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def csrf_token(secret: str, token: str) -> str:
+    """The CSRF token of a session: an HMAC of its (signed, expiring) access token."""
+    return hmac.new(secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+def new_login_csrf() -> str:
+    """A random token for the login form's double-submit cookie."""
+    return secrets.token_urlsafe(32)
+
+
+def page_user(request: Request) -> Identity:
+    """The user of the session cookie; LoginRequiredError (a redirect to /login) without a valid one."""
+    token = session_token(request)
+    if token is None:
+        raise LoginRequiredError(request.url.path)
+    try:
+        return accounts_of(request).authenticate(token)
+    except AuthenticationError:
+        raise LoginRequiredError(request.url.path) from None
+
+
+PageUser = Annotated[Identity, Depends(page_user)]
+
+
+def check_csrf(request: Request, submitted: str) -> None:
+    """Refuse (403) a form whose CSRF token is not the session's."""
+    token = session_token(request)
+    expected = csrf_token(accounts_of(request).secret, token) if token else ""
+    if not expected or not hmac.compare_digest(expected, submitted):
+        raise PageError(403, "The form has expired or did not come from this site. Reload and try again.")
+
+
+def page_writer(request: Request, user: PageUser, csrf: CsrfField = "") -> Identity:
+    """A user who may record (not a viewer: 403) posting a form with the session's CSRF token."""
+    check_csrf(request, csrf)
+    if not user.can_write():
+        raise PageError(403, f"The {user.role} role may not record or change anything.")
+    return user
+
+
+PageWriter = Annotated[Identity, Depends(page_writer)]
+
+
+def patient_for(request: Request, patient_id: str, user: Identity) -> PatientRecord:
+    """The patient if the user is a member of its clinic; 404 otherwise (also for unknown ids)."""
+    try:
+        with services_of(request).uow() as uow:
+            patient = uow.patients.get(patient_id)
+    except RecordNotFoundError:
+        raise PageError(404, "No such patient.") from None
+    if not user.sees(patient.clinic_id):
+        raise PageError(404, "No such patient.")
+    return patient
