@@ -34,6 +34,7 @@ from api_helpers import (
     SECRET,
     MovableClock,
     World,
+    new_patient,
 )
 
 
@@ -80,3 +81,10 @@ def case() -> dict[str, Any]:
     """A fresh copy of the example case (pernicious anaemia, UK pack)."""
     data: dict[str, Any] = json.loads(EXAMPLE_CASE.read_text())
     return data
+
+
+@pytest.fixture
+def patient_id(client: TestClient, world: World, case: dict[str, Any]) -> str:
+    """A patient of clinic A, created over the API by clinician.a."""
+    found: str = new_patient(client, world, case)["patient"]["id"]
+    return found

@@ -4,23 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
-from api_helpers import World, new_patient
+from api_helpers import World
 from fastapi.testclient import TestClient
 
 DOSE = {"date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM"}
 
 
+def _post(
+    client: TestClient, world: World, path: str, body: dict[str, Any], user: str = "nurse.a"
+) -> httpx.Response:
+    """POST ``body`` to ``/api/v1/{path}`` as ``user``."""
+    return client.post(f"/api/v1/{path}", json=body, headers=world.auth(user))
+
+
 @pytest.fixture
-def patient_id(client: TestClient, world: World, case: dict[str, Any]) -> str:
-    found: str = new_patient(client, world, case)["patient"]["id"]
+def dose_id(client: TestClient, world: World, patient_id: str) -> str:
+    """A dose the nurse recorded on the patient."""
+    found: str = _post(client, world, f"patients/{patient_id}/doses", DOSE).json()["id"]
     return found
 
 
 def test_a_nurse_records_a_dose_audited_under_their_name(
     client: TestClient, world: World, patient_id: str
 ) -> None:
-    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a"))
+    response = _post(client, world, f"patients/{patient_id}/doses", DOSE)
 
     assert response.status_code == 201
     dose = response.json()
@@ -31,7 +40,7 @@ def test_a_nurse_records_a_dose_audited_under_their_name(
 
 
 def test_a_viewer_cannot_record_a_dose(client: TestClient, world: World, patient_id: str) -> None:
-    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("viewer.a"))
+    response = _post(client, world, f"patients/{patient_id}/doses", DOSE, "viewer.a")
 
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
@@ -41,8 +50,8 @@ def test_a_repeated_idempotency_key_stores_one_dose(
     client: TestClient, world: World, patient_id: str
 ) -> None:
     keyed = {**DOSE, "idempotency_key": "visit-1"}
-    first = client.post(f"/api/v1/patients/{patient_id}/doses", json=keyed, headers=world.auth("nurse.a"))
-    again = client.post(f"/api/v1/patients/{patient_id}/doses", json=keyed, headers=world.auth("nurse.a"))
+    first = _post(client, world, f"patients/{patient_id}/doses", keyed)
+    again = _post(client, world, f"patients/{patient_id}/doses", keyed)
 
     assert first.json()["id"] == again.json()["id"]
     history = client.get(f"/api/v1/patients/{patient_id}/history", headers=world.auth("viewer.a")).json()
@@ -54,7 +63,7 @@ def test_a_completed_dose_without_a_route_is_422_naming_the_field(
 ) -> None:
     body = {k: v for k, v in DOSE.items() if k != "route"}
 
-    response = client.post(f"/api/v1/patients/{patient_id}/doses", json=body, headers=world.auth("nurse.a"))
+    response = _post(client, world, f"patients/{patient_id}/doses", body)
 
     assert response.status_code == 422
     assert response.json()["field"] == "entry"
@@ -65,7 +74,7 @@ def test_a_lab_in_a_unit_that_does_not_fit_the_test_is_422_naming_unit(
 ) -> None:
     lab = {"test": "total_b12", "value": "180", "unit": "mg/dL", "date": "2026-01-05"}
 
-    response = client.post(f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a"))
+    response = _post(client, world, f"patients/{patient_id}/labs", lab)
 
     assert response.status_code == 422
     assert "unit" in response.json()["field"]
@@ -76,7 +85,7 @@ def test_a_lab_with_a_negative_value_names_the_body_field(
 ) -> None:
     lab = {"test": "total_b12", "value": "-1", "unit": "ng/L", "date": "2026-01-05"}
 
-    response = client.post(f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a"))
+    response = _post(client, world, f"patients/{patient_id}/labs", lab)
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "/body/value"
@@ -86,15 +95,8 @@ def test_a_nurse_records_labs_and_symptom_checks(client: TestClient, world: Worl
     lab = {"test": "total_b12", "value": "180", "unit": "ng/L", "date": "2026-01-05"}
     check = {"date": "2026-01-05", "overall": "better", "scores": {"fatigue": 2, "balance": 0}}
 
-    assert (
-        client.post(
-            f"/api/v1/patients/{patient_id}/labs", json=lab, headers=world.auth("nurse.a")
-        ).status_code
-        == 201
-    )
-    response = client.post(
-        f"/api/v1/patients/{patient_id}/symptom-checks", json=check, headers=world.auth("nurse.a")
-    )
+    assert _post(client, world, f"patients/{patient_id}/labs", lab).status_code == 201
+    response = _post(client, world, f"patients/{patient_id}/symptom-checks", check)
 
     assert response.status_code == 201
     assert response.json()["scores"] == {"fatigue": 2, "balance": 0}
@@ -103,9 +105,7 @@ def test_a_nurse_records_labs_and_symptom_checks(client: TestClient, world: Worl
 def test_a_symptom_score_above_3_names_the_field(client: TestClient, world: World, patient_id: str) -> None:
     check = {"date": "2026-01-05", "overall": "better", "scores": {"fatigue": 4}}
 
-    response = client.post(
-        f"/api/v1/patients/{patient_id}/symptom-checks", json=check, headers=world.auth("nurse.a")
-    )
+    response = _post(client, world, f"patients/{patient_id}/symptom-checks", check)
 
     assert response.status_code == 422
     assert response.json()["field"] == "scores.fatigue"
@@ -116,10 +116,8 @@ def test_a_clinicians_interval_review_makes_a_new_plan_version(
 ) -> None:
     review = {"date": "2026-04-05", "decision": "shorten_interval", "new_interval": "2m"}
 
-    nurse = client.post(f"/api/v1/patients/{patient_id}/reviews", json=review, headers=world.auth("nurse.a"))
-    clinician = client.post(
-        f"/api/v1/patients/{patient_id}/reviews", json=review, headers=world.auth("clinician.a")
-    )
+    nurse = _post(client, world, f"patients/{patient_id}/reviews", review)
+    clinician = _post(client, world, f"patients/{patient_id}/reviews", review, "clinician.a")
 
     assert nurse.status_code == 403
     assert clinician.status_code == 201
@@ -128,22 +126,10 @@ def test_a_clinicians_interval_review_makes_a_new_plan_version(
 
 
 def test_an_entry_marked_entered_in_error_is_kept_with_who_and_why(
-    client: TestClient, world: World, patient_id: str
+    client: TestClient, world: World, patient_id: str, dose_id: str
 ) -> None:
-    dose_id = client.post(
-        f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a")
-    ).json()["id"]
-
-    marked = client.post(
-        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
-        json={"reason": "wrong patient"},
-        headers=world.auth("nurse.a"),
-    )
-    again = client.post(
-        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
-        json={"reason": "again"},
-        headers=world.auth("nurse.a"),
-    )
+    marked = _post(client, world, f"entries/dose/{dose_id}/entered-in-error", {"reason": "wrong patient"})
+    again = _post(client, world, f"entries/dose/{dose_id}/entered-in-error", {"reason": "again"})
 
     assert marked.status_code == 200
     assert marked.json() == {"kind": "dose", "entry_id": dose_id, "patient_id": patient_id}
@@ -154,16 +140,8 @@ def test_an_entry_marked_entered_in_error_is_kept_with_who_and_why(
 
 
 def test_a_viewer_cannot_mark_an_entry_entered_in_error(
-    client: TestClient, world: World, patient_id: str
+    client: TestClient, world: World, dose_id: str
 ) -> None:
-    dose_id = client.post(
-        f"/api/v1/patients/{patient_id}/doses", json=DOSE, headers=world.auth("nurse.a")
-    ).json()["id"]
-
-    response = client.post(
-        f"/api/v1/entries/dose/{dose_id}/entered-in-error",
-        json={"reason": "x"},
-        headers=world.auth("viewer.a"),
-    )
+    response = _post(client, world, f"entries/dose/{dose_id}/entered-in-error", {"reason": "x"}, "viewer.a")
 
     assert response.status_code == 403

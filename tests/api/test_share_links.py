@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
-from api_helpers import PUBLIC_URL, MovableClock, World, new_patient
+from api_helpers import PUBLIC_URL, MovableClock, World
 from fastapi.testclient import TestClient
 
 from b12care.service.accounts import AuthenticationError
-
-
-@pytest.fixture
-def patient_id(client: TestClient, world: World, case: dict[str, Any]) -> str:
-    found: str = new_patient(client, world, case)["patient"]["id"]
-    return found
 
 
 def test_a_share_link_names_the_patient_and_is_audited(
