@@ -259,8 +259,17 @@ def _draw(data: TimelineData) -> Figure:
     ratios = (
         [1.0] + [2.2] * len(data.labs) + ([2.2] if data.symptoms else []) + ([1.2] if data.overall else [])
     )
-    figure = Figure(figsize=(_WIDTH_IN, 0.9 + 0.95 * sum(ratios)), layout="constrained")
+    height = 0.9 + 0.95 * sum(ratios)
+    figure = Figure(figsize=(_WIDTH_IN, height))
     axes = figure.subplots(len(ratios), 1, sharex=True, squeeze=False, gridspec_kw={"height_ratios": ratios})
+    # Fixed margins in inches (labels left, legends right): a layout engine would double the render time.
+    figure.subplots_adjust(
+        left=1.45 / _WIDTH_IN,
+        right=1 - 2.6 / _WIDTH_IN,
+        top=1 - 0.15 / height,
+        bottom=0.4 / height,
+        hspace=0.18,
+    )
     column = [row[0] for row in axes]
     _dose_panel(column[0], data)
     for ax, series in zip(column[1 : 1 + len(data.labs)], data.labs, strict=True):
