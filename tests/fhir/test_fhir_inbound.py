@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from b12care.adapters.fhir.inbound import (
+    FhirResourceError,
     MalformedResourceError,
     MissingElementError,
     UnknownCode,
@@ -22,6 +24,7 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
+E = TypeVar("E", bound=FhirResourceError)
 
 
 def observation(code: str = "2132-9", unit: str = "pg/mL", **changes: Any) -> dict[str, Any]:
@@ -48,6 +51,31 @@ def administration(**changes: Any) -> dict[str, Any]:
         "dosage": {"route": {"text": "Intramuscular"}, "dose": {"value": 1, "system": UCUM, "code": "mg"}},
     }
     return resource | changes
+
+
+def statement(**changes: Any) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": "ms-1",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "309594"}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2026-01-09",
+        "dosage": [
+            {
+                "route": {"text": "IM"},
+                "doseAndRate": [{"doseQuantity": {"value": 1, "system": UCUM, "code": "mg"}}],
+            }
+        ],
+    }
+    return resource | changes
+
+
+def refused(kind: type[E], read: Callable[[dict[str, Any]], object], resource: dict[str, Any]) -> E:
+    """The error ``read`` raises for ``resource``; the test fails unless it raises a ``kind``."""
+    with pytest.raises(kind) as caught:
+        read(resource)
+    return caught.value
 
 
 def test_an_observation_with_a_known_loinc_code_becomes_a_lab_in_the_ucum_unit() -> None:
@@ -88,42 +116,36 @@ def test_an_observation_dated_only_by_issued_uses_that_day() -> None:
 
 
 def test_an_unknown_loinc_code_is_an_unknown_code_naming_resource_and_code() -> None:
-    with pytest.raises(UnknownCode) as caught:
-        lab_from_observation(observation("29463-7"))
+    error = refused(UnknownCode, lab_from_observation, observation("29463-7"))
 
-    assert caught.value.resource_type == "Observation"
-    assert caught.value.resource_id == "obs-1"
-    assert caught.value.code == "http://loinc.org|29463-7"
-    assert caught.value.field == "Observation.code"
+    assert (error.resource_type, error.resource_id) == ("Observation", "obs-1")
+    assert (error.code, error.field) == ("http://loinc.org|29463-7", "Observation.code")
 
 
 def test_a_unit_outside_terminology_is_an_unknown_code() -> None:
-    with pytest.raises(UnknownCode) as caught:
-        lab_from_observation(observation(unit="[lb_av]"))
+    error = refused(UnknownCode, lab_from_observation, observation(unit="[lb_av]"))
 
-    assert caught.value.code == "[lb_av]"
-    assert caught.value.field == "Observation.valueQuantity.code"
+    assert (error.code, error.field) == ("[lb_av]", "Observation.valueQuantity.code")
 
 
 def test_a_preliminary_result_is_not_taken_as_a_lab() -> None:
-    with pytest.raises(UnknownCode) as caught:
-        lab_from_observation(observation(status="preliminary"))
+    error = refused(UnknownCode, lab_from_observation, observation(status="preliminary"))
 
-    assert caught.value.field == "Observation.status"
+    assert error.field == "Observation.status"
 
 
 def test_a_malformed_observation_names_the_element() -> None:
-    with pytest.raises(MalformedResourceError) as caught:
-        lab_from_observation(observation(valueQuantity={"value": "lots", "code": "pg/mL"}))
+    resource = observation(valueQuantity={"value": "lots", "code": "pg/mL"})
 
-    assert caught.value.field == "Observation.valueQuantity.value"
+    error = refused(MalformedResourceError, lab_from_observation, resource)
+
+    assert error.field == "Observation.valueQuantity.value"
 
 
 def test_a_partial_date_is_refused_as_too_vague() -> None:
-    with pytest.raises(MissingElementError) as caught:
-        lab_from_observation(observation(effectiveDateTime="2026-01"))
+    error = refused(MissingElementError, lab_from_observation, observation(effectiveDateTime="2026-01"))
 
-    assert caught.value.field == "Observation.effectiveDateTime"
+    assert error.field == "Observation.effectiveDateTime"
 
 
 def test_an_administration_maps_drug_dose_route_and_date() -> None:
@@ -173,39 +195,23 @@ def test_an_entered_in_error_administration_is_marked_so() -> None:
 
 
 def test_an_unknown_medication_code_is_an_unknown_code() -> None:
-    with pytest.raises(UnknownCode) as caught:
-        dose_from_administration(
-            administration(medicationCodeableConcept={"coding": [{"system": RXNORM, "code": "204520"}]})
-        )
+    resource = administration(medicationCodeableConcept={"coding": [{"system": RXNORM, "code": "204520"}]})
 
-    assert caught.value.resource_type == "MedicationAdministration"
-    assert caught.value.code == f"{RXNORM}|204520"
+    error = refused(UnknownCode, dose_from_administration, resource)
+
+    assert (error.resource_type, error.code) == ("MedicationAdministration", f"{RXNORM}|204520")
 
 
 def test_an_unknown_route_is_an_unknown_code() -> None:
-    with pytest.raises(UnknownCode) as caught:
-        dose_from_administration(administration(dosage={"route": {"text": "intrathecal"}}))
+    error = refused(
+        UnknownCode, dose_from_administration, administration(dosage={"route": {"text": "intrathecal"}})
+    )
 
-    assert caught.value.field == "MedicationAdministration.dosage.route"
+    assert error.field == "MedicationAdministration.dosage.route"
 
 
 def test_a_completed_statement_is_a_dose_from_its_first_dosage() -> None:
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms-1",
-        "status": "completed",
-        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "309594"}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2026-01-09",
-        "dosage": [
-            {
-                "route": {"text": "IM"},
-                "doseAndRate": [{"doseQuantity": {"value": 1, "system": UCUM, "code": "mg"}}],
-            }
-        ],
-    }
-
-    dose = dose_from_statement(statement)
+    dose = dose_from_statement(statement())
 
     assert (dose.drug, dose.dose, dose.route, dose.date) == (
         "cyanocobalamin",
@@ -216,16 +222,7 @@ def test_a_completed_statement_is_a_dose_from_its_first_dosage() -> None:
 
 
 def test_an_active_statement_describes_use_not_a_dose_and_is_refused() -> None:
-    statement = {
-        "resourceType": "MedicationStatement",
-        "id": "ms-2",
-        "status": "active",
-        "medicationCodeableConcept": {"text": "cyanocobalamin"},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2026-01-09",
-    }
+    resource = statement(id="ms-2", status="active", medicationCodeableConcept={"text": "cyanocobalamin"})
+    del resource["dosage"]
 
-    with pytest.raises(UnknownCode) as caught:
-        dose_from_statement(statement)
-
-    assert caught.value.code == "active"
+    assert refused(UnknownCode, dose_from_statement, resource).code == "active"
