@@ -40,6 +40,7 @@ __all__ = [
     "SharedPatientId",
     "Writer",
     "accounts",
+    "clinics_listed",
     "current_user",
     "entry_in_scope",
     "patient_in_scope",
@@ -83,6 +84,14 @@ def current_user(token: Annotated[str | None, Depends(_bearer)], users: Accounts
 
 
 CurrentUser = Annotated[Identity, Depends(current_user)]
+
+
+def clinics_listed(user: Identity, clinic: str | None) -> list[str]:
+    """The clinics a list route reads: ``clinic`` when given (404 unless the user is a member of it),
+    else every clinic of the user, in id order."""
+    if clinic is not None and not user.sees(clinic):
+        raise RecordNotFoundError("clinic", clinic)
+    return [clinic] if clinic else sorted(user.clinic_ids)
 
 
 def require_role(*roles: str) -> Callable[[Identity], Identity]:

@@ -4,12 +4,12 @@ plan versions and share links. Every route is limited to the user's clinics (404
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from b12care.domain.errors import InputError
-from b12care.entrypoints.api._params import AsOf, Limit, Offset
+from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
 from b12care.entrypoints.api.deps import (
     AccountsDep,
     CurrentUser,
@@ -18,13 +18,13 @@ from b12care.entrypoints.api.deps import (
     ServicesDep,
     SettingsDep,
     Writer,
+    clinics_listed,
 )
 from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import patient_json, plan_version_json, record_json
 from b12care.service.forecasting import forecast_to_dict
 from b12care.service.plan_versions import add_plan_version
-from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import PatientRecord
 from b12care.service.treatment import Services
 
@@ -69,16 +69,14 @@ def list_patients(
     *,
     user: CurrentUser,
     services: ServicesDep,
-    clinic: Annotated[str | None, Query(max_length=100, description="Only this clinic.")] = None,
+    clinic: ClinicFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The patients of the user's clinics (or one of them) by creation time; ``total`` counts them all."""
-    if clinic is not None and not user.sees(clinic):
-        raise RecordNotFoundError("clinic", clinic)
     found = [
         p
-        for clinic_id in ([clinic] if clinic else sorted(user.clinic_ids))
+        for clinic_id in clinics_listed(user, clinic)
         for p in services.patients(clinic_id)
         if p.entered_in_error is None
     ]

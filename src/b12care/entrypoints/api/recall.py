@@ -8,11 +8,10 @@ from fastapi import APIRouter, Query
 
 from b12care.domain.forecast import ForecastStatus
 from b12care.domain.recall import RECALL_STATUSES
-from b12care.entrypoints.api._params import AsOf, Limit, Offset
-from b12care.entrypoints.api.deps import CurrentUser, ServicesDep
+from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
+from b12care.entrypoints.api.deps import CurrentUser, ServicesDep, clinics_listed
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import recall_json
-from b12care.service.ports import RecordNotFoundError
 
 __all__ = ["router"]
 
@@ -26,15 +25,13 @@ def recall(
     services: ServicesDep,
     as_of: AsOf = None,
     status: Annotated[list[ForecastStatus] | None, Query(description="Only these statuses.")] = None,
-    clinic: Annotated[str | None, Query(max_length=100, description="Only this clinic.")] = None,
+    clinic: ClinicFilter = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """``b12care recall --format json``, limited to the user's clinics."""
-    if clinic is not None and not user.sees(clinic):
-        raise RecordNotFoundError("clinic", clinic)
+    clinics = clinics_listed(user, clinic)
     day = as_of or services.today()
-    clinics = [clinic] if clinic else sorted(user.clinic_ids)
     statuses = sorted(set(status)) if status else sorted(RECALL_STATUSES)
     rows = services.recall(clinics, statuses, day, limit, offset) if clinics else []
     return {
