@@ -255,7 +255,7 @@ def _merged(history: History, doses: list[AdministeredDose], labs: list[LabResul
 
 def _view(ctx: CdsContext, patient_id: str, data: EhrData) -> PatientView | None:
     as_of = ctx.clock().date()
-    with ctx.uow() as uow:
+    with ctx.store.serialized(), ctx.uow() as uow:
         patient = uow.patients.get(patient_id)
         version = uow.plans.latest(patient_id)
         if version is None:

@@ -8,15 +8,23 @@ when it is absent they build one from ``request.app.state.app`` (the bootstrappe
 Errors: a call that is not from a trusted EHR -> 401, a malformed request -> 400 naming the field, an
 unknown service -> 404, data neither prefetched nor readable from ``fhirServer`` -> 412; all RFC 9457
 problem JSON.
+
+A hook call's blocking work (JWT check, database, forecast) runs in one worker thread, at most
+``CONCURRENT_CALLS`` at once per process: the work holds the GIL, so more threads add no throughput, only
+waiting for the GIL while holding a database connection (or, on SQLite, the store's lock); further
+calls wait on the event loop. Measured in benchmarks/api_load.py (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -39,7 +47,9 @@ from b12care.adapters.cds.store import SqlCdsStore
 from b12care.domain.errors import InputError
 from b12care.service.ports import UnitOfWorkFactory
 
-__all__ = ["CdsRuntime", "cds_runtime", "router"]
+__all__ = ["CONCURRENT_CALLS", "CdsRuntime", "cds_runtime", "router"]
+
+CONCURRENT_CALLS = 4
 
 router = APIRouter(tags=["CDS Hooks"])
 _PROBLEM = "application/problem+json"
@@ -98,6 +108,15 @@ async def _json(request: Request) -> object:
         raise InputError("body", "is not JSON") from None
 
 
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state
+    found = getattr(state, "cds_limiter", None)
+    if not isinstance(found, anyio.CapacityLimiter):
+        found = anyio.CapacityLimiter(CONCURRENT_CALLS)
+        state.cds_limiter = found
+    return found
+
+
 def _service(service_id: str) -> ServiceDef | None:
     return SERVICES.get(service_id)
 
@@ -120,11 +139,19 @@ async def call_service(service_id: str, request: Request) -> JSONResponse | dict
     if service is None:
         return _problem(404, f"no CDS service {service_id!r}")
     runtime = _runtime(request)
+    body = await request.body()
+
+    def answer() -> dict[str, Any]:
+        caller = _verify(runtime, request, service_id)
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            raise InputError("body", "is not JSON") from None
+        return answer_hook(runtime.context, service, parse_hook_request(parsed, service), caller)
+
     try:
-        caller = await run_in_threadpool(_verify, runtime, request, service_id)
-        hook = parse_hook_request(await _json(request), service)
         # Database and FHIR server calls block: keep them off the event loop.
-        return await run_in_threadpool(answer_hook, runtime.context, service, hook, caller)
+        return await anyio.to_thread.run_sync(answer, limiter=_limiter(request))
     except CdsAuthError as error:
         return _problem(401, error.reason)
     except InputError as error:

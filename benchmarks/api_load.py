@@ -1,0 +1,442 @@
+"""API load on loopback (issue 4): CDS Hooks ``patient-view`` latency and throughput, measured.
+
+    .venv/bin/python benchmarks/api_load.py --database sqlite
+    .venv/bin/python benchmarks/api_load.py --database postgresql        # served by 2 workers
+
+Builds a fresh database (a SQLite file under /tmp, or the dedicated PostgreSQL database
+``b12care_bench_api`` on 127.0.0.1:5432, user postgres), seeds a demo clinic of ``--patients`` patients
+(``seed_demo``: every stage of treatment), writes an issuers file trusting a fake EHR (a generated ES384
+key pair, mapped to the demo clinic) and starts ``b12care serve`` as a subprocess on a free loopback
+port (1 worker on SQLite, ``--workers`` on PostgreSQL). The load generator runs in a second process
+(this script with ``--drive``): asyncio + httpx, ``--clients`` concurrent connections, each posting
+``patient-view`` calls for random demo patients with the prefetch an EHR sends (Patient,
+Observations, MedicationAdministrations, from b12care's own FHIR export). Every call carries a fresh JWT
+(the server refuses a replayed ``jti``); the tokens are signed before the timed window, so signing
+costs neither the server nor the measured latency. After ``--warmup`` seconds it measures for
+``--seconds``: p50/p90/p99/max latency, requests per second, errors (any non-200). Targets: p99 <= 50 ms,
+>= 500 req/s. The server, its database and the temporary files are removed at the end unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import SecretStr
+
+from b12care.adapters.fhir.outbound import export_patient
+from b12care.bootstrap import App, bootstrap
+from b12care.config import Settings
+from b12care.service.case_file import parse_case_json
+from b12care.service.demo import seed_demo
+from b12care.service.records import LabRecord, new_id
+from b12care.service.treatment import Services
+from bench_db import BenchDatabase
+
+NAME = "b12care_bench_api"
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = ROOT / ".venv" / "bin" / "b12care"
+SERVICE = "b12care-patient-view"
+EHR = "https://ehr.bench.example.org"
+SUBJECT = "bench-ehr-client"
+SECRET = "api-load-benchmark-secret-key-of-at-least-32-chars"
+TARGET_P99_MS = 50.0
+TARGET_RPS = 500.0
+READY_SECONDS = 60.0
+MAX_POOL = 2000  # distinct patients whose prefetch is built (the calls pick among them at random)
+
+
+# ---------------------------------------------------------------------------------------------- set-up
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _prefetch(services: Services, patient_id: str, ehr_id: str) -> dict[str, Any]:
+    """The prefetch an EHR sends for one patient: b12care's FHIR export, split by resource type."""
+    view = services.view(patient_id)
+    with services.uow() as uow:
+        doses = uow.doses.list_for(patient_id)
+    case = parse_case_json(view.plan_version.case_json)
+    at = services.clock()
+    labs = [
+        LabRecord(new_id(), patient_id, lab.test, lab.value, lab.unit, lab.date, "ehr", at)
+        for lab in case.labs
+    ]
+    bundle = export_patient(view, doses, labs)
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    # The EHR knows the patient by its own id and carries b12care's reference as an identifier.
+    patient = patient | {"id": ehr_id}
+
+    def searchset(kind: str) -> dict[str, Any]:
+        found = [r for r in resources if r["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in found]}
+
+    return {
+        "patient": patient,
+        "labs": searchset("Observation"),
+        "doses": searchset("MedicationAdministration"),
+    }
+
+
+def _request(reference: str, prefetch: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/bench-1", "patientId": prefetch["patient"]["id"]},
+        "prefetch": prefetch,
+    }
+
+
+def seed(app: App, count: int, pool: int) -> tuple[str, list[dict[str, Any]]]:
+    """Seed the demo clinic; return its id and the hook requests of up to ``pool`` of its patients."""
+    services = Services(app.uow, app.clock)
+    started = time.perf_counter()
+    ids = list(seed_demo(services, count=count, as_of=app.clock().date()))
+    print(f"seeded {count:,} demo patients in {time.perf_counter() - started:.0f} s", flush=True)
+    with app.uow() as uow:
+        clinic_id = uow.patients.get(ids[0]).clinic_id
+    requests = []
+    for patient_id in random.Random(4).sample(ids, min(pool, len(ids))):
+        with app.uow() as uow:
+            reference = uow.patients.get(patient_id).reference
+        prefetch = _prefetch(services, patient_id, f"ehr-{reference}")
+        requests.append(_request(reference, prefetch))
+    return clinic_id, requests
+
+
+def _write_keys(folder: Path, clinic_id: str, public_url: str) -> tuple[Path, Path]:
+    """An ES384 key pair: the private PEM for the driver, the issuers file (public PEM) for the server."""
+    private = ec.generate_private_key(ec.SECP384R1())
+    private_pem = folder / "ehr-private.pem"
+    private_pem.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    issuers = folder / "issuers.json"
+    issuers.write_text(
+        json.dumps(
+            {
+                "public_url": public_url,
+                "issuers": [
+                    {
+                        "iss": EHR,
+                        "clinic_id": clinic_id,
+                        "keys": [public.decode()],
+                        "algorithms": ["ES384"],
+                        "subjects": [SUBJECT],
+                    }
+                ],
+            }
+        )
+    )
+    return private_pem, issuers
+
+
+@dataclass
+class Server:
+    """``b12care serve`` in its own process group (uvicorn's workers included)."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def print_problems(self, limit: int = 20) -> None:
+        """Show the log lines that name an error or warning (the log is removed with the folder)."""
+        marks = ("Traceback", "ERROR", "WARNING", "Error")
+        lines = self.log.read_text(errors="replace").splitlines()
+        for line in [x for x in lines if any(m in x for m in marks)][:limit]:
+            print(f"server log: {line}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> Server:
+    """Start the server and wait until discovery answers."""
+    command = [str(SERVER), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    print(f"server: {shlex.join(command)}", flush=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + READY_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited ({process.returncode}); see {log}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{server.url}/cds-services", timeout=1.0).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"the server did not answer within {READY_SECONDS:.0f} s; see {log}")
+
+
+# ------------------------------------------------------------------------------------- load generator
+
+
+def _sign(private_key: Any, audience: str, count: int) -> list[str]:
+    now = int(time.time())
+    claims = {"iss": EHR, "sub": SUBJECT, "aud": audience, "iat": now, "exp": now + 900}
+    return [
+        jwt.encode(claims | {"jti": str(uuid.uuid4())}, private_key, algorithm="ES384") for _ in range(count)
+    ]
+
+
+async def _drive(config: dict[str, Any]) -> dict[str, Any]:
+    """Post hook calls from ``clients`` connections; latencies of the calls started in the window."""
+    bodies = [json.dumps(r).encode() for r in config["requests"]]
+    private_key = serialization.load_pem_private_key(Path(config["key"]).read_bytes(), password=None)
+    audience = f"{config['public_url']}/cds-services"
+    started = time.perf_counter()
+    tokens = _sign(private_key, audience, config["tokens"])
+    signing = time.perf_counter() - started
+    extra_signed = 0
+    rng = random.Random(7)
+    url = f"{config['url']}/cds-services/{SERVICE}"
+    clients, warmup, seconds = config["clients"], config["warmup"], config["seconds"]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    first_error: list[str] = []
+    cards: list[int] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
+        begin = time.perf_counter()
+        window_start = begin + warmup
+        window_end = window_start + seconds
+
+        async def client() -> None:
+            nonlocal extra_signed
+            for _ in range(config["max_calls_per_client"]):  # bounded even if the clock misbehaves
+                if time.perf_counter() >= window_end:
+                    return
+                if tokens:
+                    token = tokens.pop()
+                else:  # the pool ran dry: sign here (outside the measured interval)
+                    token = _sign(private_key, audience, 1)[0]
+                    extra_signed += 1
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+                body = bodies[rng.randrange(len(bodies))]
+                sent = time.perf_counter()
+                try:
+                    response = await http.post(url, content=body, headers=headers)
+                    status = response.status_code
+                except httpx.HTTPError as error:
+                    status, response = 0, None
+                    if not first_error:
+                        first_error.append(repr(error))
+                done = time.perf_counter()
+                if sent < window_start or done > window_end:
+                    continue
+                latencies.append(done - sent)
+                statuses[status] = statuses.get(status, 0) + 1
+                if response is not None and status == 200:
+                    if len(cards) < 1000:
+                        cards.append(len(response.json()["cards"]))
+                elif response is not None and not first_error:
+                    first_error.append(f"{status}: {response.text[:300]}")
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "first_error": first_error[0] if first_error else None,
+        "cards": cards,
+        "signing_s": signing,
+        "tokens": config["tokens"],
+        "extra_signed": extra_signed,
+        "seconds": seconds,
+    }
+
+
+def drive(config_path: Path) -> None:
+    """The driver process: read the config, run the load, print the results as JSON."""
+    config = json.loads(config_path.read_text())
+    results = asyncio.run(_drive(config))
+    Path(config["out"]).write_text(json.dumps(results))
+
+
+# -------------------------------------------------------------------------------------------- report
+
+
+def _percentile(sorted_values: list[float], share: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(share * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def summarise(label: str, results: dict[str, Any]) -> dict[str, Any]:
+    values = sorted(results["latencies"])
+    statuses = {int(k): v for k, v in results["statuses"].items()}
+    ok = statuses.get(200, 0)
+    errors = sum(v for k, v in statuses.items() if k != 200)
+    row = {
+        "run": label,
+        "requests": len(values),
+        "rps": len(values) / results["seconds"],
+        "p50": 1000 * statistics.median(values) if values else float("nan"),
+        "p90": 1000 * _percentile(values, 0.90) if values else float("nan"),
+        "p99": 1000 * _percentile(values, 0.99) if values else float("nan"),
+        "max": 1000 * values[-1] if values else float("nan"),
+        "ok": ok,
+        "errors": errors,
+    }
+    return row
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    columns = ("requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
+    header = f"{'run':<38} " + " ".join(f"{c:>8}" for c in columns) + f" {'errors':>7}"
+    print("\n" + header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['run']:<38} {r['requests']:>8,} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p90']:>8.1f} "
+            f"{r['p99']:>8.1f} {r['max']:>8.1f} {r['errors']:>7}"
+        )
+
+
+def report(label: str, results: dict[str, Any]) -> None:
+    """Print the table, the token and card counts and whether the targets were met."""
+    row = summarise(label, results)
+    print_table([row])
+    cards = results["cards"]
+    print(
+        f"\ntokens signed before the run: {results['tokens']:,} in {results['signing_s']:.1f} s; "
+        f"signed during it: {results['extra_signed']:,}; cards per 200 answer: "
+        f"mean {statistics.fmean(cards) if cards else 0:.2f} (max {max(cards, default=0)})"
+    )
+    if results["first_error"]:
+        print(f"first error: {results['first_error']}")
+    print(
+        f"targets: p99 <= {TARGET_P99_MS:.0f} ms: {'met' if row['p99'] <= TARGET_P99_MS else 'MISSED'}; "
+        f">= {TARGET_RPS:.0f} req/s: {'met' if row['rps'] >= TARGET_RPS else 'MISSED'}; "
+        f"errors = 0: {'met' if row['errors'] == 0 else 'MISSED'}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--patients", type=int, default=1000, help="demo patients to seed (default 1000)")
+    parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured window (default 20)")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured warm-up (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers on PostgreSQL (default 2)")
+    parser.add_argument(
+        "--tokens", type=int, default=0, help="JWTs signed before the run (default 1000 per second of run)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database and temporary files")
+    parser.add_argument("--drive", type=Path, help=argparse.SUPPRESS)  # the load generator process
+    args = parser.parse_args()
+    if args.drive is not None:
+        drive(args.drive)
+        return
+    if not 1 <= args.clients <= 1000 or not 0 < args.seconds <= 600 or not 0 <= args.warmup <= 120:
+        parser.error("--clients 1..1000, --seconds 0..600, --warmup 0..120")
+
+    print(
+        f"command: {shlex.join([sys.executable, *sys.argv])}\n"
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
+    workers = 1 if args.database == "sqlite" else args.workers
+    database = BenchDatabase(NAME, args.database)
+    database.drop()
+    database.create()
+    folder = Path(tempfile.mkdtemp(prefix="b12care-api-load-"))
+    port = _free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    settings = Settings(database_url=database.url(), secret_key=SecretStr(SECRET), public_url=public_url)
+    server: Server | None = None
+    try:
+        with bootstrap(settings) as app:
+            clinic_id, requests = seed(app, args.patients, MAX_POOL)
+        key, issuers = _write_keys(folder, clinic_id, public_url)
+        env = os.environ | {
+            "B12CARE_DATABASE_URL": database.url(),
+            "B12CARE_SECRET_KEY": SECRET,
+            "B12CARE_PUBLIC_URL": public_url,
+            "B12CARE_CDS_ISSUERS_FILE": str(issuers),
+        }
+        server = start_server(env, port, workers, folder / "server.log")
+        tokens = args.tokens or int(1000 * (args.seconds + args.warmup))
+        config = {
+            "url": server.url,
+            "public_url": public_url,
+            "key": str(key),
+            "requests": requests,
+            "clients": args.clients,
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "tokens": tokens,
+            "max_calls_per_client": 1_000_000,
+            "out": str(folder / "results.json"),
+        }
+        config_path = folder / "drive.json"
+        config_path.write_text(json.dumps(config))
+        print(
+            f"load: {args.clients} clients, {args.warmup:.0f} s warm-up + {args.seconds:.0f} s measured, "
+            f"{len(requests)} distinct patients, {tokens:,} pre-signed ES384 tokens; database "
+            f"{args.database}, {workers} worker(s); the load generator shares the machine's cores",
+            flush=True,
+        )
+        subprocess.run([sys.executable, __file__, "--drive", str(config_path)], check=True)
+        results = json.loads((folder / "results.json").read_text())
+    finally:
+        if server is not None:
+            server.stop()
+            server.print_problems()
+        if not args.keep:
+            database.drop()
+            for path in sorted(folder.glob("*")):
+                path.unlink()
+            folder.rmdir()
+    report(f"patient-view, {args.database}, {workers} worker(s)", results)
+    if not args.keep:
+        print(f"removed the {args.database} benchmark database and the temporary files")
+
+
+if __name__ == "__main__":
+    main()
