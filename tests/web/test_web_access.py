@@ -46,8 +46,12 @@ def test_every_page_answers_every_role(client: TestClient, clinics: Clinics, rol
         assert response.status_code == 200, (page, response.text[:300])
 
 
-@pytest.mark.parametrize(("role", "status"), [("admin", 200), ("clinician", 200), ("nurse", 403), ("viewer", 403)])
-def test_only_prescribers_open_the_plan_builder(client: TestClient, clinics: Clinics, role: str, status: int) -> None:
+@pytest.mark.parametrize(
+    ("role", "status"), [("admin", 200), ("clinician", 200), ("nurse", 403), ("viewer", 403)]
+)
+def test_only_prescribers_open_the_plan_builder(
+    client: TestClient, clinics: Clinics, role: str, status: int
+) -> None:
     log_in(client, clinics, f"{role}.a")
 
     assert client.get("/patients/new").status_code == status
@@ -165,4 +169,4 @@ def test_htmx_is_served_from_this_site_and_no_page_links_a_cdn(client: TestClien
     for template in templates.glob("*.html"):
         text = template.read_text()
         assert "<script>" not in text, template.name
-        assert "src=\"http" not in text and "href=\"http" not in text.replace('href="{{', ""), template.name
+        assert 'src="http' not in text and 'href="http' not in text.replace('href="{{', ""), template.name

@@ -39,12 +39,12 @@ def _on(clock: MovableClock, day: str) -> None:
 
 
 def _count(html: str, label: str) -> int:
-    before = html.split(f'<span class="label">{label}</span>')[0]
+    before = html.split(f'<span class="label">{label}</span>', maxsplit=1)[0]
     return int(before.rsplit('<span class="number">', 1)[1].split("<")[0])
 
 
 @pytest.mark.parametrize(
-    ("day", "category", "label"),
+    "scenario",
     [
         ("2026-04-12", "due_this_week", "Due this week"),
         ("2026-04-16", "due_today", "Due today"),
@@ -53,8 +53,9 @@ def _count(html: str, label: str) -> int:
     ],
 )
 def test_the_dashboard_counts_and_lists_the_patient_in_their_category(
-    client: TestClient, clinics: Clinics, clock: MovableClock, day: str, category: str, label: str
+    client: TestClient, clinics: Clinics, clock: MovableClock, scenario: tuple[str, str, str]
 ) -> None:
+    day, category, label = scenario
     patient = _maintained(clinics, clock)
     _on(clock, day)
     log_in(client, clinics, "nurse.a")
@@ -107,7 +108,9 @@ def test_the_dashboard_shows_only_the_users_clinics(
     assert client.get(f"/?clinic={clinics.clinic_b}").status_code == 404
 
 
-def test_the_status_filter_narrows_the_list(client: TestClient, clinics: Clinics, clock: MovableClock) -> None:
+def test_the_status_filter_narrows_the_list(
+    client: TestClient, clinics: Clinics, clock: MovableClock
+) -> None:
     due = _maintained(clinics, clock)
     review = clinics.add_patient(name="Rita Review")  # loading never given: needs review by April
     _on(clock, "2026-04-16")
@@ -150,7 +153,7 @@ def test_an_htmx_request_gets_only_the_list(client: TestClient, clinics: Clinics
 def test_the_csv_export_lists_the_recall_list_and_defuses_formulas(
     client: TestClient, clinics: Clinics
 ) -> None:
-    clinics.add_patient(name="=HYPERLINK(\"http://evil\")", reference="X-1")
+    clinics.add_patient(name='=HYPERLINK("http://evil")', reference="X-1")
     clinics.add_patient(name="Ann Plain", reference="X-2")
     clinics.add_patient(clinic=clinics.clinic_b, name="Bea Other")
     log_in(client, clinics, "nurse.a")
@@ -160,13 +163,15 @@ def test_the_csv_export_lists_the_recall_list_and_defuses_formulas(
 
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    assert sorted(r["name"] for r in rows) == ["'=HYPERLINK(\"http://evil\")", "Ann Plain"]
+    assert sorted(r["name"] for r in rows) == ['\'=HYPERLINK("http://evil")', "Ann Plain"]
     assert {r["status"] for r in rows} == {"due"}
     assert {r["due"] for r in rows} == {"2026-01-05"}
     assert {r["clinic"] for r in rows} == {"Riverside Surgery"}
 
 
-def test_the_csv_export_follows_the_filters(client: TestClient, clinics: Clinics, clock: MovableClock) -> None:
+def test_the_csv_export_follows_the_filters(
+    client: TestClient, clinics: Clinics, clock: MovableClock
+) -> None:
     _maintained(clinics, clock)
     _on(clock, "2026-07-20")
     log_in(client, clinics, "nurse.a")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import httpx
-
 from fastapi import FastAPI
 
 with warnings.catch_warnings():
