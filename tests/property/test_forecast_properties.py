@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from b12care.domain.case import Case, LabResult, Patient
@@ -95,6 +95,13 @@ def _segment_on(timeline: tuple[Forecast, ...], day: dt.date) -> Forecast:
     written=st.integers(min_value=-10, max_value=600),
     later=st.integers(min_value=0, max_value=900),
     dated_ahead=st.booleans(),
+)
+@example(  # many doses dated ahead: more changes than a fixed bound allowed (found by Hypothesis)
+    days=[277, 29, 289, 194, 130, 66, 40, 236, 333, 430, 155, 463, 7, 18, 274, 31, 268, 430, 66, 21, 477],
+    which="standard",
+    written=110,
+    later=442,
+    dated_ahead=True,
 )
 def test_the_stored_timeline_gives_the_forecast_of_any_later_day(
     days: list[int], which: str, written: int, later: int, dated_ahead: bool

@@ -59,6 +59,7 @@ _ANNUAL_RULE = "monitoring.review.annual"
 _CHECKPOINT_RULE = "monitoring.open_phase.review_every"
 _GRACE_RULE = "timing.grace"
 _B12 = ("total_b12", "active_b12")
+_CHANGES_PER_STATE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,23 +336,22 @@ def _entries_after(history: History, as_of: dt.date) -> set[dt.date]:
     return {day for day in days if day > as_of}
 
 
-def forecast_timeline(
-    plan: Plan, history: History, pack: Pack, as_of: dt.date, limit: int = 16
-) -> tuple[Forecast, ...]:
+def forecast_timeline(plan: Plan, history: History, pack: Pack, as_of: dt.date) -> tuple[Forecast, ...]:
     """The forecast on ``as_of`` and on each later day its status or flags change, if nothing new is
     recorded: what the recall list shows on any date from one stored computation.
 
-    ``limit`` bounds the number of forecasts (a plan has a handful of thresholds: due soon, due,
-    overdue, lapsed, review checkpoints).
+    Bounded: a plan has a handful of thresholds (due soon, due, overdue, lapsed, review checkpoints,
+    annual review), at most ``_CHANGES_PER_STATE`` per state, and every entry dated ahead of ``as_of``
+    starts a new state.
 
     Reference: b12care-local-policy (recall as of a date).
     """
+    ahead = _entries_after(history, as_of)
+    limit = _CHANGES_PER_STATE * (1 + len(ahead))
     evaluated = evaluate_progress(plan, history, pack, as_of)
     timeline = [_forecast_evaluated(plan, history, pack, as_of, evaluated)]
-    # With no entry dated after ``as_of`` the evaluations of every later day are these ones.
-    same_entries = not _entries_after(history, as_of)
     while len(timeline) < limit and (changes_on := timeline[-1].changes_on) is not None:
-        if not same_entries:
+        if ahead:  # with no entry dated ahead, every later day's evaluations are these ones
             evaluated = evaluate_progress(plan, history, pack, changes_on)
         timeline.append(_forecast_evaluated(plan, history, pack, changes_on, evaluated))
     return tuple(timeline)
