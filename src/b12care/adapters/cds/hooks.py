@@ -25,6 +25,7 @@ from b12care.adapters.cds.ehr import EhrData, gather_ehr_data, prefetch_template
 from b12care.adapters.cds.orders import draft_orders
 from b12care.adapters.cds.store import Feedback, SqlCdsStore
 from b12care.adapters.fhir.inbound import (
+    UNSPECIFIED_B12,
     FhirResourceError,
     dose_from_administration,
     lab_from_observation,
@@ -32,12 +33,13 @@ from b12care.adapters.fhir.inbound import (
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose, History
+from b12care.knowledge.terminology import Terminology, load_terminology
 from b12care.service.case_file import parse_case_json
 from b12care.service.cds_cards import card_to_json, order_cards, patient_view_cards
 from b12care.service.forecasting import forecast_case
 from b12care.service.planning import choose_pack
 from b12care.service.ports import UnitOfWorkFactory
-from b12care.service.treatment import PatientView, load_history
+from b12care.service.treatment import PatientView
 
 __all__ = [
     "SERVICES",
@@ -219,19 +221,95 @@ def _references(data: EhrData, patient_id: str, identifier_system: str | None) -
     return found
 
 
+def _texts(concept: Mapping[str, Any]) -> list[str]:
+    codings = [c for c in concept.get("coding") or [] if isinstance(c, Mapping)]
+    return [str(concept.get("text") or "")] + [str(c.get("display") or "") for c in codings]
+
+
+def _names_a_drug(concept: object, terms: Terminology) -> bool:
+    """Whether a CodeableConcept (FHIR JSON) names a terminology drug, or is the text of an
+    unspecified B12 dose; anything not shaped as expected counts as naming one (and is validated)."""
+    if not isinstance(concept, Mapping):
+        return True
+    codings = concept.get("coding") or []
+    if not isinstance(codings, list):
+        return True
+    for coding in codings:
+        if not isinstance(coding, Mapping):
+            return True
+        system, code = coding.get("system"), coding.get("code")
+        if system and code and terms.drug_for_code(str(system), str(code)) is not None:
+            return True
+    if any(terms.drug_for_text(text) is not None for text in _texts(concept)):
+        return True
+    return not codings and UNSPECIFIED_B12 in str(concept.get("text") or "").lower()
+
+
+def _is_b12_administration(resource: Mapping[str, Any], terms: Terminology) -> bool:
+    """False only for a MedicationAdministration whose medication is plainly not a terminology drug:
+    the mapping would refuse it (``UnknownCode``), so it is skipped before any model validation."""
+    concept = resource.get("medicationCodeableConcept")
+    if concept is not None:
+        return _names_a_drug(concept, terms)
+    reference = resource.get("medicationReference")
+    target = reference.get("reference") if isinstance(reference, Mapping) else None
+    contained = resource.get("contained")
+    if not isinstance(target, str) or not target.startswith("#") or not isinstance(contained, list):
+        return True  # no medication, not a contained one, or malformed: the mapping decides
+    medications = [
+        item
+        for item in contained
+        if isinstance(item, Mapping)
+        and item.get("resourceType") == "Medication"
+        and item.get("id") == target[1:]
+    ]
+    return not medications or any(_names_a_drug(item.get("code"), terms) for item in medications)
+
+
+def _is_b12_observation(resource: Mapping[str, Any], terms: Terminology) -> bool:
+    """False only for an Observation with no LOINC coding of a terminology lab (the mapping would
+    refuse it); skipped before any model validation."""
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, Mapping) else None
+    if codings is None:
+        return not isinstance(code, Mapping)  # a concept with no coding names no lab
+    if not isinstance(codings, list):
+        return True  # malformed: validation says so
+    for coding in codings:
+        if not isinstance(coding, Mapping):
+            return True
+        value = coding.get("code")
+        if (
+            coding.get("system") == terms.systems.loinc
+            and value
+            and terms.lab_for_loinc(str(value)) is not None
+        ):
+            return True
+    return False
+
+
 def _ehr_history(data: EhrData) -> tuple[list[AdministeredDose], list[LabResult]]:
+    """The EHR's B12 doses and labs. Resources that are not about B12 (another drug, another test) are
+    skipped by a cheap look at their JSON first; the others are validated on the elements the mapping
+    reads (``validation="mapped"``) - a resource that cannot be used is left out, the b12care record
+    still stands."""
+    terms = load_terminology()
     doses: list[AdministeredDose] = []
     labs: list[LabResult] = []
     for resource in data.administrations:
+        if not _is_b12_administration(resource, terms):
+            continue
         try:
-            dose = dose_from_administration(resource)
+            dose = dose_from_administration(resource, validation="mapped")
         except FhirResourceError:
-            continue  # not B12, or not mappable: the b12care record still stands
+            continue
         if not dose.entered_in_error:
             doses.append(dose)
     for resource in data.observations:
+        if not _is_b12_observation(resource, terms):
+            continue
         try:
-            labs.append(lab_from_observation(resource))
+            labs.append(lab_from_observation(resource, validation="mapped"))
         except FhirResourceError:
             continue
     return doses, labs
@@ -253,23 +331,21 @@ def _merged(history: History, doses: list[AdministeredDose], labs: list[LabResul
     )
 
 
-def _view(ctx: CdsContext, patient_id: str, data: EhrData) -> PatientView | None:
+def _view(ctx: CdsContext, clinic_id: str, references: list[str], data: EhrData) -> PatientView | None:
     as_of = ctx.clock().date()
-    with ctx.store.serialized(), ctx.uow() as uow:
-        patient = uow.patients.get(patient_id)
-        version = uow.plans.latest(patient_id)
-        if version is None:
-            return None
-        history = load_history(uow, patient_id)
+    found = ctx.store.patient_record(clinic_id, references)
+    if found is None:
+        return None
     doses, labs = _ehr_history(data)
+    version = found.plan
     forecast = forecast_case(
         parse_case_json(version.case_json),
-        _merged(history, doses, labs),
+        _merged(found.history, doses, labs),
         as_of=as_of,
         pack_id=version.pack_id,
         maintenance_interval=version.maintenance_interval,
     )
-    return PatientView(patient, version, forecast)
+    return PatientView(found.patient, version, forecast)
 
 
 def answer_hook(ctx: CdsContext, service: ServiceDef, request: HookRequest, caller: Caller) -> dict[str, Any]:
@@ -282,8 +358,7 @@ def answer_hook(ctx: CdsContext, service: ServiceDef, request: HookRequest, call
     if data.patient.get("id") not in (None, patient_ref):
         raise InputError("prefetch.patient", "is not the Patient of context.patientId")
     references = _references(data, patient_ref, caller.issuer.patient_identifier_system)
-    patient_id = ctx.store.find_patient(caller.issuer.clinic_id, references)
-    view = _view(ctx, patient_id, data) if patient_id is not None else None
+    view = _view(ctx, caller.issuer.clinic_id, references, data)
     if view is None:
         return {"cards": []}
     pack = choose_pack(None, view.forecast.plan.pack_id)

@@ -1,7 +1,17 @@
 """The CDS Hooks rows in SQL: JWT ids already seen, card feedback, and EHR patient -> b12care patient.
 
 Uses the engine directly (each call is its own transaction); feedback is written together with its
-audit entry. Nothing is updated or deleted.
+audit entry. Nothing is updated or deleted. A hook call's reads (the EHR patient -> the b12care patient,
+its latest plan and its history) are one transaction: :meth:`SqlCdsStore.patient_record`.
+
+Durability of the replay store is relaxed on purpose: a ``jti`` only has to be remembered until its
+token expires (minutes), so its insert commits without waiting for the disk - PostgreSQL
+``SET LOCAL synchronous_commit = off``, SQLite ``PRAGMA synchronous = NORMAL`` on that connection for
+that transaction (in WAL mode still safe against a crash of the process; the record's own writes keep
+``FULL``). What a POWER LOSS can cost is the last few remembered ids (PostgreSQL: at most about
+3 x ``wal_writer_delay``, 600 ms by default); a token among them could be replayed until it expires.
+Accepted: the token is short-lived, bound to this service and its issuer, and a replayed hook call
+only reads. Replay refusal between workers and processes is unchanged (the primary key decides).
 
 On SQLite every transaction begins ``IMMEDIATE`` (one at a time per file), and a thread that finds the
 file locked waits in SQLite's busy handler, which sleeps 1 to 100 ms between retries whether or not the
@@ -14,19 +24,29 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db._statements import write_audit
+from b12care.adapters.db.repositories import (
+    SqlDoseRepository,
+    SqlLabRepository,
+    SqlPatientRepository,
+    SqlPlanVersionRepository,
+    SqlReviewRepository,
+    SqlSymptomCheckRepository,
+)
 from b12care.adapters.db.tables import patients
 from b12care.adapters.db.tables_cds import cds_feedback, cds_jwt_ids
-from b12care.service.records import new_id
+from b12care.domain.history import History
+from b12care.service.records import PatientRecord, PlanVersionRecord, new_id
+from b12care.service.treatment import history_from
 
-__all__ = ["Feedback", "SqlCdsStore"]
+__all__ = ["Feedback", "PatientRecordSet", "SqlCdsStore"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +62,15 @@ class Feedback:
     override_display: str | None
     user_comment: str | None
     outcome_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecordSet:
+    """What a hook call reads about one b12care patient, read in one transaction."""
+
+    patient: PatientRecord
+    plan: PlanVersionRecord
+    history: History
 
 
 class SqlCdsStore:
@@ -61,11 +90,42 @@ class SqlCdsStore:
             issuer=issuer, jti=jti, expires_at=expires_at, seen_at=seen_at
         )
         try:
-            with self.serialized(), self._engine.begin() as connection:
+            with (
+                self.serialized(),
+                self._engine.connect() as connection,
+                self._relaxed_durability(connection),
+                connection.begin(),
+            ):
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 connection.execute(statement)
         except IntegrityError:
             return False
         return True
+
+    @staticmethod
+    @contextmanager
+    def _relaxed_durability(connection: Connection) -> Iterator[None]:
+        """SQLite: ``synchronous = NORMAL`` on this connection until the block ends, then ``FULL`` again.
+
+        Set outside any transaction, on the driver connection (the engine begins every transaction with
+        ``BEGIN IMMEDIATE``); a connection whose ``FULL`` could not be restored is discarded, never pooled.
+        """
+        if connection.dialect.name != "sqlite":
+            yield
+            return
+        driver = connection.connection.driver_connection
+        if driver is None:  # pragma: no cover - a live pooled connection always has one
+            raise RuntimeError("no SQLite driver connection")
+        driver.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            try:
+                driver.execute("PRAGMA synchronous = FULL")
+            except Exception:
+                connection.invalidate()
+                raise
 
     def record_feedback(
         self, entries: Sequence[Feedback], *, issuer: str, actor: str, at: dt.datetime
@@ -135,10 +195,37 @@ class SqlCdsStore:
         """The id of the clinic's patient whose ``reference`` is the first of ``references`` found."""
         if not references:
             return None
+        with self.serialized(), self._engine.connect() as connection:
+            return self._find_patient(connection, clinic_id, references)
+
+    @staticmethod
+    def _find_patient(connection: Connection, clinic_id: str, references: Sequence[str]) -> str | None:
+        if not references:
+            return None
         c = patients.c
         statement = select(c.id, c.reference).where(
             c.clinic_id == clinic_id, c.reference.in_(list(references)), c.entered_in_error_at.is_(None)
         )
-        with self.serialized(), self._engine.connect() as connection:
-            found = {row.reference: row.id for row in connection.execute(statement)}
+        found = {row.reference: row.id for row in connection.execute(statement)}
         return next((found[r] for r in references if r in found), None)
+
+    def patient_record(self, clinic_id: str, references: Sequence[str]) -> PatientRecordSet | None:
+        """The clinic's patient found by ``references`` (as :meth:`find_patient`), with its latest plan
+        and its history, in one transaction; None when there is no such patient or it has no plan."""
+        with self.serialized(), self._engine.connect() as connection:
+            patient_id = self._find_patient(connection, clinic_id, references)
+            if patient_id is None:
+                return None
+            plan = SqlPlanVersionRepository(connection).latest(patient_id)
+            if plan is None:
+                return None
+            return PatientRecordSet(
+                SqlPatientRepository(connection).get(patient_id),
+                plan,
+                history_from(
+                    SqlDoseRepository(connection).list_for(patient_id),
+                    SqlLabRepository(connection).list_for(patient_id),
+                    SqlSymptomCheckRepository(connection).list_for(patient_id),
+                    SqlReviewRepository(connection).list_for(patient_id),
+                ),
+            )

@@ -5,6 +5,12 @@ used here), then mapped through ``knowledge/terminology.yaml``: LOINC for labs, 
 drug's name as text) for medications, UCUM for units. Anything that cannot be mapped raises
 ``UnknownCode`` naming the resource and the code seen - never a guess.
 
+Opt-in fast path (``validation="mapped"``, used by CDS Hooks prefetch, where the EHR's resources only
+add to the history of a hook call): only the elements the mapping reads are validated, with the same
+FHIR primitive types as the R4B models (dates, codes, decimals), so the values mapped are the same; the
+other elements are not checked. The full validation stays the default, for ``b12care fhir import`` and
+the API import, where conformance is required.
+
 Reference: FACTS.md 6 (the codes).
 """
 
@@ -13,15 +19,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
+from fhir.resources.R4B import fhirtypes
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.medicationstatement import MedicationStatement
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from fhir.resources.R4B.resource import Resource
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
@@ -36,6 +43,7 @@ __all__ = [
     "MalformedResourceError",
     "MissingElementError",
     "UnknownCode",
+    "Validation",
     "dose_from_administration",
     "dose_from_statement",
     "is_entered_in_error",
@@ -46,6 +54,8 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=Resource)
+M = TypeVar("M", bound="_MappedResource")
+Validation = Literal["full", "mapped"]
 
 _LAB_STATUSES = ("final", "amended", "corrected")
 # A dose not given may name no drug: the exporter writes this text, with no coding, for it.
@@ -108,6 +118,103 @@ def validate_resource(resource: Mapping[str, Any], model: type[R]) -> R:
         raise MalformedResourceError(expected, _id_of(resource), element, first["msg"]) from error
 
 
+class _Mapped(BaseModel):
+    """The elements of a FHIR element or resource that the mapping reads (others are ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class _MappedCoding(_Mapped):
+    system: fhirtypes.UriType | None = None
+    code: fhirtypes.CodeType | None = None
+    display: fhirtypes.StringType | None = None
+
+
+class _MappedConcept(_Mapped):
+    coding: list[_MappedCoding] | None = None
+    text: fhirtypes.StringType | None = None
+
+
+class _MappedQuantity(_Mapped):
+    value: fhirtypes.DecimalType | None = None
+    comparator: fhirtypes.CodeType | None = None
+    unit: fhirtypes.StringType | None = None
+    system: fhirtypes.UriType | None = None
+    code: fhirtypes.CodeType | None = None
+
+
+class _MappedPeriod(_Mapped):
+    start: fhirtypes.DateTimeType | None = None
+
+
+class _MappedReference(_Mapped):
+    reference: fhirtypes.StringType | None = None
+
+
+class _MappedDosage(_Mapped):
+    dose: _MappedQuantity | None = None
+    route: _MappedConcept | None = None
+
+
+class _MappedResource(_Mapped):
+    resource_type: ClassVar[str]
+    id: fhirtypes.IdType | None = None
+
+    @classmethod
+    def get_resource_type(cls) -> str:
+        """The FHIR resource type, as the R4B models name it."""
+        return cls.resource_type
+
+
+class _MappedMedication(_MappedResource):
+    resource_type = "Medication"
+    code: _MappedConcept | None = None
+
+
+class _MappedObservation(_MappedResource):
+    resource_type = "Observation"
+    status: fhirtypes.CodeType
+    code: _MappedConcept
+    valueQuantity: _MappedQuantity | None = None  # noqa: N815 - FHIR's names
+    effectiveDateTime: fhirtypes.DateTimeType | None = None  # noqa: N815
+    effectivePeriod: _MappedPeriod | None = None  # noqa: N815
+    effectiveInstant: fhirtypes.InstantType | None = None  # noqa: N815
+    issued: fhirtypes.InstantType | None = None
+
+
+class _MappedAdministration(_MappedResource):
+    resource_type = "MedicationAdministration"
+    status: fhirtypes.CodeType
+    medicationCodeableConcept: _MappedConcept | None = None  # noqa: N815
+    medicationReference: _MappedReference | None = None  # noqa: N815
+    contained: list[dict[str, Any]] | None = None  # only the Medications are read (and validated)
+    effectiveDateTime: fhirtypes.DateTimeType | None = None  # noqa: N815
+    effectivePeriod: _MappedPeriod | None = None  # noqa: N815
+    dosage: _MappedDosage | None = None
+
+
+def _validate_mapped(resource: Mapping[str, Any], model: type[M]) -> M:
+    """Validate the elements ``model`` reads; MalformedResourceError naming the first bad element."""
+    expected = model.get_resource_type()
+    if not isinstance(resource, Mapping):
+        raise MalformedResourceError(expected, None, "", "must be a JSON object")
+    seen = resource.get("resourceType")
+    if seen != expected:
+        raise MalformedResourceError(
+            expected, _id_of(resource), "resourceType", f"expected {expected}, got {seen!r}"
+        )
+    try:
+        return model.model_validate(resource)
+    except ValidationError as error:
+        first = error.errors()[0]
+        element = _location(first["loc"]) or "resourceType"
+        raise MalformedResourceError(expected, _id_of(resource), element, first["msg"]) from error
+
+
+_Concept = CodeableConcept | _MappedConcept
+_Event = MedicationAdministration | MedicationStatement | _MappedAdministration
+
+
 def _day(value: object, resource_type: str, resource_id: str | None, element: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()  # the clinical day as recorded, in the resource's own offset
@@ -121,7 +228,11 @@ def _day(value: object, resource_type: str, resource_id: str | None, element: st
 
 
 def _unit(
-    quantity: FhirQuantity, terms: Terminology, resource_type: str, resource_id: str | None, element: str
+    quantity: FhirQuantity | _MappedQuantity,
+    terms: Terminology,
+    resource_type: str,
+    resource_id: str | None,
+    element: str,
 ) -> str:
     if quantity.system is not None and quantity.system != terms.systems.ucum:
         raise UnknownCode(resource_type, resource_id, f"{element}.system", str(quantity.system))
@@ -134,14 +245,19 @@ def _unit(
     return unit
 
 
-def lab_from_observation(resource: Mapping[str, Any]) -> LabResult:
+def lab_from_observation(resource: Mapping[str, Any], *, validation: Validation = "full") -> LabResult:
     """An Observation (LOINC code, UCUM valueQuantity, effective or issued date) as a LabResult.
 
     Example: code 2132-9, valueQuantity 250 pg/mL, effectiveDateTime 2024-03-01 ->
-    ``LabResult("total_b12", Decimal(250), "pg/mL", date(2024, 3, 1))``.
+    ``LabResult("total_b12", Decimal(250), "pg/mL", date(2024, 3, 1))``. ``validation="mapped"``
+    validates only the elements read (see the module docstring).
     """
     terms = load_terminology()
-    obs = validate_resource(resource, Observation)
+    obs = (
+        validate_resource(resource, Observation)
+        if validation == "full"
+        else _validate_mapped(resource, _MappedObservation)
+    )
     rid = obs.id
     if obs.status not in _LAB_STATUSES:
         raise UnknownCode("Observation", rid, "status", str(obs.status))
@@ -170,9 +286,9 @@ def lab_from_observation(resource: Mapping[str, Any]) -> LabResult:
 
 
 def _drug(
-    concept: CodeableConcept | None,
+    concept: _Concept | None,
     *,
-    contained: Mapping[str, CodeableConcept],
+    contained: Mapping[str, _Concept],
     reference: str | None,
     resource_type: str,
     resource_id: str | None,
@@ -204,7 +320,7 @@ def _drug(
 
 
 def _route(
-    concept: CodeableConcept | None,
+    concept: _Concept | None,
     terms: Terminology,
     resource_type: str,
     resource_id: str | None,
@@ -220,10 +336,15 @@ def _route(
     raise UnknownCode(resource_type, resource_id, element, concept.text or ", ".join(t for t in texts if t))
 
 
-def _contained_medications(
-    resource: MedicationAdministration | MedicationStatement,
-) -> dict[str, CodeableConcept]:
-    found: dict[str, CodeableConcept] = {}
+def _contained_medications(resource: _Event) -> dict[str, _Concept]:
+    found: dict[str, _Concept] = {}
+    if isinstance(resource, _MappedAdministration):
+        for entry in resource.contained or []:
+            if entry.get("resourceType") == "Medication":
+                medication = _validate_mapped(entry, _MappedMedication)
+                if medication.id and medication.code is not None:
+                    found[str(medication.id)] = medication.code
+        return found
     for item in resource.contained or []:
         code = getattr(item, "code", None)
         if item.get_resource_type() == "Medication" and item.id and isinstance(code, CodeableConcept):
@@ -242,7 +363,7 @@ def _dose_status(
 
 
 def _dose_event(
-    event: MedicationAdministration | MedicationStatement, statuses: Mapping[str, str], terms: Terminology
+    event: _Event, statuses: Mapping[str, str], terms: Terminology
 ) -> tuple[Literal["completed", "not_done"], bool, Drug | None, dt.date]:
     """Status, entered-in-error mark, drug and day of a dose: the elements both resources share.
 
@@ -267,14 +388,21 @@ def _dose_event(
     return status, eie, drug, _day(when, resource_type, rid, element)
 
 
-def dose_from_administration(resource: Mapping[str, Any]) -> AdministeredDose:
+def dose_from_administration(
+    resource: Mapping[str, Any], *, validation: Validation = "full"
+) -> AdministeredDose:
     """A MedicationAdministration as an AdministeredDose.
 
     completed -> given, not-done -> not done, entered-in-error -> marked so; other statuses are
     UnknownCode. The drug comes from RxNorm/ATC or the drug's name in the text.
+    ``validation="mapped"`` validates only the elements read (see the module docstring).
     """
     terms = load_terminology()
-    given = validate_resource(resource, MedicationAdministration)
+    given = (
+        validate_resource(resource, MedicationAdministration)
+        if validation == "full"
+        else _validate_mapped(resource, _MappedAdministration)
+    )
     rid = given.id
     status, eie, drug, day = _dose_event(given, {"completed": "completed", "not-done": "not_done"}, terms)
     dose: Quantity | None = None
