@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine
-
-from b12care.adapters.db import create_database_engine, sql_unit_of_work_factory, upgrade_to_head
 from b12care.config import Settings
 from b12care.service.ports import Clock, UnitOfWorkFactory
+
+if TYPE_CHECKING:  # SQLAlchemy and Alembic load on the first bootstrap(), not on import (CLI start-up)
+    from sqlalchemy import Engine
 
 __all__ = ["App", "bootstrap", "system_clock"]
 
@@ -61,6 +61,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock = system_clock) -> 
 
     The embedded SQLite file and its folder are created on first use; no set-up step.
     """
+    from b12care.adapters.db import create_database_engine, sql_unit_of_work_factory, upgrade_to_head
+
     settings = settings if settings is not None else Settings()
     url = settings.resolved_database_url()
     engine = create_database_engine(url)

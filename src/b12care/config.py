@@ -25,7 +25,6 @@ from pathlib import Path
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from b12care.domain.errors import B12CareError
 
@@ -141,6 +140,8 @@ class Settings(BaseSettings):
         """
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        from sqlalchemy.engine import make_url  # imported on use: importing settings stays light
+
         url = make_url(database_url)
         if url.get_backend_name() != "sqlite":
             raise ConfigurationError(

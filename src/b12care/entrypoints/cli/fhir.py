@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from b12care.adapters.fhir.importer import ImportReport, import_bundle
-from b12care.adapters.fhir.outbound import export_patient_record
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.treatment import Services
+
+if TYPE_CHECKING:  # the FHIR adapters (fhir.resources) load when a command runs: quick CLI start
+    from b12care.adapters.fhir.importer import ImportReport
 
 __all__ = ["add_fhir_commands", "render_report"]
 
@@ -79,6 +80,8 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
         with guard(console(True)):
             data = _read_bundle(bundle)
             with bootstrap() as started:
+                from b12care.adapters.fhir.importer import import_bundle
+
                 report = import_bundle(
                     Services(started.uow, started.clock), data, clinic_id, actor or login_name()
                 )
@@ -98,6 +101,8 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
         with guard(console(True)):
             day = parse_day(as_of, "--as-of") if as_of else None
             with bootstrap() as started:
+                from b12care.adapters.fhir.outbound import export_patient_record
+
                 bundle = export_patient_record(Services(started.uow, started.clock), patient_id, day)
             text = json.dumps(bundle, indent=2, ensure_ascii=False)
             if output is None:

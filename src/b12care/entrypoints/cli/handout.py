@@ -81,7 +81,7 @@ def add_handout_commands(
                 out.file.write(handout_as_text(result))
                 out.file.flush()
                 return
-            from b12care.adapters.handout.pdf import handout_pdf  # noqa: PLC0415 - fpdf2 loads only here
+            from b12care.adapters.handout.pdf import handout_pdf
 
             _write(handout_pdf(result), output)
             console(False).print(f"handout written to {output}", markup=False, highlight=False)

@@ -32,7 +32,6 @@ from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, login_name
 from b12care.entrypoints.cli.render import render_forecast
-from b12care.service.demo import seed_demo
 from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
@@ -352,6 +351,8 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             day = parse_day(as_of, "as_of") if as_of else s.today()
             with Progress(console=out, transient=True) as progress:
                 task = progress.add_task("Creating demo patients", total=patients)
+                from b12care.service.demo import seed_demo
+
                 for _ in seed_demo(s, count=patients, as_of=day):
                     progress.advance(task)
             out.print(f"Created a demo clinic with {patients} patients. Try: b12care recall --as-of {day}")

@@ -12,7 +12,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from b12care.adapters.calendar.feed import calendar_for
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
@@ -49,5 +48,7 @@ def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -
             if not ics:
                 raise InputError("--ics", "choose the export format: --ics (iCalendar, RFC 5545)")
             with bootstrap() as booted:
+                from b12care.adapters.calendar.feed import calendar_for
+
                 feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or login_name())
             _write(feed, output, console(False))

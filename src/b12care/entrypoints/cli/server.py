@@ -11,16 +11,12 @@ from contextlib import AbstractContextManager
 from typing import Annotated, ParamSpec
 
 import typer
-import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from b12care.bootstrap import bootstrap
 from b12care.config import ConfigurationError, Settings
 from b12care.domain.errors import InputError
-from b12care.service.accounts import Accounts, Role
-from b12care.service.demo import ensure_demo
 from b12care.service.treatment import Services
 
 __all__ = ["ASGI_FACTORY", "add_server_commands"]
@@ -85,7 +81,7 @@ def add_server_commands(
         """Serve the web app and the REST API (OpenAPI docs at /docs) with uvicorn."""
         settings = _settings()
         url = settings.resolved_database_url()
-        if workers > 1 and make_url(url).get_backend_name() == "sqlite":
+        if workers > 1 and url.startswith("sqlite"):
             raise InputError(
                 "workers",
                 "the embedded SQLite database is served by one worker process; set "
@@ -95,6 +91,9 @@ def add_server_commands(
         with bootstrap(settings) as booted:
             secret = settings.resolved_secret_key(booted.database_url)
             if demo:
+                from b12care.service.accounts import Accounts
+                from b12care.service.demo import ensure_demo
+
                 out = console(False)
                 out.print("Preparing the demo clinic (synthetic patients) ...")
                 login = ensure_demo(
@@ -109,6 +108,8 @@ def add_server_commands(
                 out.print(f"Demo login: {' or '.join(login.usernames)}  password: {login.password}")
                 out.print("Stop with Ctrl+C.")
         # No access log: request paths carry patient ids and share-link tokens (no patient data in logs).
+        import uvicorn
+
         uvicorn.run(
             ASGI_FACTORY,
             factory=True,
@@ -123,7 +124,7 @@ def add_server_commands(
     @guarded
     def user_add(
         username: Annotated[str, typer.Argument(help="Login name (lower-case letters, digits, . _ @ -).")],
-        role: Annotated[Role, typer.Option(help="admin, clinician, nurse or viewer.")],
+        role: Annotated[str, typer.Option(help="admin, clinician, nurse or viewer.")],
         clinic: Annotated[list[str], typer.Option(help="Clinic id the user works in (repeat for more).")],
         password_stdin: Annotated[
             bool, typer.Option("--password-stdin", help="Read the password from standard input.")
@@ -137,6 +138,8 @@ def add_server_commands(
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         with bootstrap(_settings()) as booted:
             # Adding a user signs nothing: no key is needed (PostgreSQL may not have one configured yet).
+            from b12care.service.accounts import Accounts
+
             accounts = Accounts(booted.uow, booted.clock, secret="")
             added = accounts.add_user(username, password, role, clinic, actor or _default_actor())
         console(False).print(added.id)
