@@ -28,7 +28,22 @@ def test_a_page_without_a_session_redirects_to_login_and_back(client: TestClient
     response = client.get("/knowledge")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/login?next=/knowledge"
+    assert response.headers["location"] == "/login?next=%2Fknowledge"
+    assert 'name="next" value="/knowledge"' in client.get(response.headers["location"]).text
+
+
+def test_the_way_back_after_login_keeps_the_query(client: TestClient, clinics: Clinics) -> None:
+    response = client.get("/?view=overdue&status=overdue")
+
+    assert response.headers["location"] == "/login?next=%2F%3Fview%3Doverdue%26status%3Doverdue"
+
+
+def test_an_htmx_request_without_a_session_is_sent_to_the_login_page(
+    client: TestClient, clinics: Clinics
+) -> None:
+    response = client.get("/?status=due", headers={"HX-Request": "true"})
+
+    assert response.headers["HX-Redirect"] == "/login?next=%2F%3Fstatus%3Ddue"
 
 
 def test_logging_in_sets_an_httponly_same_site_strict_session_cookie(

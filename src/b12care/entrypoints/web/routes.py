@@ -33,6 +33,8 @@ _TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Confl
 
 async def _login_required(request: Request, error: Exception) -> Response:
     assert isinstance(error, LoginRequiredError)
+    if request.headers.get("HX-Request") == "true":  # htmx swaps fragments: make it load the whole page
+        return forget_session(Response(status_code=204, headers={"HX-Redirect": error.location}))
     return forget_session(redirect(error.location))
 
 

@@ -65,7 +65,7 @@ class LoginRequiredError(Exception):
     @property
     def location(self) -> str:
         """The login page, remembering where the user was going."""
-        return "/login" if self.next_path in ("", "/") else f"/login?next={quote(self.next_path, safe='/')}"
+        return "/login" if self.next_path in ("", "/") else f"/login?next={quote(self.next_path, safe='')}"
 
 
 def services_of(request: Request) -> Services:
@@ -103,12 +103,13 @@ def new_login_csrf() -> str:
 def page_user(request: Request) -> Identity:
     """The user of the session cookie; LoginRequiredError (a redirect to /login) without a valid one."""
     token = session_token(request)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if token is None:
-        raise LoginRequiredError(request.url.path)
+        raise LoginRequiredError(here)
     try:
         return accounts_of(request).authenticate(token)
     except AuthenticationError:
-        raise LoginRequiredError(request.url.path) from None
+        raise LoginRequiredError(here) from None
 
 
 PageUser = Annotated[Identity, Depends(page_user)]
