@@ -4,6 +4,7 @@ handout."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import warnings
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from web_helpers import Clinics, MovableClock, log_in
+from web_helpers import Clinics, MovableClock, example_case, log_in
 
 from b12care.service.treatment import DoseInput
 
@@ -275,3 +276,22 @@ def test_a_viewers_handout_makes_no_share_link(client: TestClient, clinics: Clin
     page = client.get(f"/patients/{patient}/handout").text
 
     assert "/share/" not in page
+
+
+def test_a_critical_plan_warning_stays_in_an_alert_on_the_patient_page(
+    client: TestClient, clinics: Clinics
+) -> None:
+    case = example_case() | {"conditions": ["leber_optic_atrophy"]}
+    patient = clinics.services.add_patient(
+        clinic_id=clinics.clinic_a,
+        reference="L-1",
+        name="Lee Leber",
+        case_json=json.dumps(case),
+        actor="setup",
+    ).id
+    log_in(client, clinics, "viewer.a")
+
+    page = client.get(f"/patients/{patient}").text
+
+    alert = page.split('<div class="alert critical" role="alert">', 1)[1].split("</div>", 1)[0]
+    assert "NEURO_SPECIALIST_ADVICE" in alert
