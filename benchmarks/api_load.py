@@ -2,25 +2,29 @@
 
     .venv/bin/python benchmarks/api_load.py --database sqlite
     .venv/bin/python benchmarks/api_load.py --database postgresql        # served by 2 workers
+    .venv/bin/python benchmarks/api_load.py --database sqlite --alg RS384   # RSA tokens (ES384 default)
 
 Builds a fresh database (a SQLite file under /tmp, or the dedicated PostgreSQL database
 ``b12care_bench_api`` on 127.0.0.1:5432, user postgres), seeds a demo clinic of ``--patients`` patients
-(``seed_demo``: every stage of treatment), writes an issuers file trusting a fake EHR (a generated ES384
-key pair, mapped to the demo clinic) and starts ``b12care serve`` as a subprocess on a free loopback
-port (1 worker on SQLite, ``--workers`` on PostgreSQL). The load generator runs in a second process
-(this script with ``--drive``): asyncio + httpx, ``--clients`` concurrent connections, each posting
-``patient-view`` calls for random demo patients with the prefetch an EHR sends (Patient,
-Observations, MedicationAdministrations, from b12care's own FHIR export). Every call carries a fresh JWT
-(the server refuses a replayed ``jti``); the tokens are signed before the timed window, so signing
-costs neither the server nor the measured latency. After ``--warmup`` seconds it measures for
-``--seconds``: p50/p90/p99/max latency, requests per second, errors (any non-200). Targets: p99 <= 50 ms,
->= 500 req/s. The server, its database and the temporary files are removed at the end unless ``--keep``.
+(``seed_demo``: every stage of treatment), writes an issuers file trusting a fake EHR (a generated
+``--alg`` key pair: ES384 on P-384, or RS384 with a 2048-bit RSA key; mapped to the demo clinic) and
+starts ``b12care serve`` as a subprocess on a free loopback port (1 worker on SQLite, ``--workers`` on
+PostgreSQL), as it ships: uvicorn with uvloop and httptools when installed, no access log. The load
+generator runs in a second process (this script with ``--drive``): asyncio + httpx, ``--clients``
+concurrent connections, each posting ``patient-view`` calls for random demo patients with the prefetch an
+EHR sends (Patient, Observations, MedicationAdministrations, from b12care's own FHIR export). Every call
+carries a fresh JWT (the server refuses a replayed ``jti``); the tokens are signed before the timed
+window, so signing costs neither the server nor the measured latency. After ``--warmup`` seconds it
+measures for ``--seconds``: p50/p90/p99/max latency, requests per second, errors (any non-200). Targets:
+p99 <= 50 ms, >= 500 req/s. The server, its database and the temporary files are removed at the end
+unless ``--keep``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -41,7 +45,7 @@ from typing import Any
 import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
 from b12care.adapters.fhir.outbound import export_patient
@@ -129,9 +133,16 @@ def seed(app: App, count: int, pool: int) -> tuple[str, list[dict[str, Any]]]:
     return clinic_id, requests
 
 
-def _write_keys(folder: Path, clinic_id: str, public_url: str) -> tuple[Path, Path]:
-    """An ES384 key pair: the private PEM for the driver, the issuers file (public PEM) for the server."""
-    private = ec.generate_private_key(ec.SECP384R1())
+ALGORITHMS = ("ES384", "RS384")
+
+
+def _write_keys(folder: Path, clinic_id: str, public_url: str, alg: str) -> tuple[Path, Path]:
+    """An ``alg`` key pair: the private PEM for the driver, the issuers file (public PEM) for the server."""
+    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = (
+        ec.generate_private_key(ec.SECP384R1())
+        if alg == "ES384"
+        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
     private_pem = folder / "ehr-private.pem"
     private_pem.write_bytes(
         private.private_bytes(
@@ -151,7 +162,7 @@ def _write_keys(folder: Path, clinic_id: str, public_url: str) -> tuple[Path, Pa
                         "iss": EHR,
                         "clinic_id": clinic_id,
                         "keys": [public.decode()],
-                        "algorithms": ["ES384"],
+                        "algorithms": [alg],
                         "subjects": [SUBJECT],
                     }
                 ],
@@ -212,12 +223,10 @@ def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> Ser
 # ------------------------------------------------------------------------------------- load generator
 
 
-def _sign(private_key: Any, audience: str, count: int) -> list[str]:
+def _sign(private_key: Any, audience: str, count: int, alg: str) -> list[str]:
     now = int(time.time())
     claims = {"iss": EHR, "sub": SUBJECT, "aud": audience, "iat": now, "exp": now + 900}
-    return [
-        jwt.encode(claims | {"jti": str(uuid.uuid4())}, private_key, algorithm="ES384") for _ in range(count)
-    ]
+    return [jwt.encode(claims | {"jti": str(uuid.uuid4())}, private_key, algorithm=alg) for _ in range(count)]
 
 
 async def _drive(config: dict[str, Any]) -> dict[str, Any]:
@@ -226,7 +235,7 @@ async def _drive(config: dict[str, Any]) -> dict[str, Any]:
     private_key = serialization.load_pem_private_key(Path(config["key"]).read_bytes(), password=None)
     audience = f"{config['public_url']}/cds-services"
     started = time.perf_counter()
-    tokens = _sign(private_key, audience, config["tokens"])
+    tokens = _sign(private_key, audience, config["tokens"], config["alg"])
     signing = time.perf_counter() - started
     extra_signed = 0
     rng = random.Random(7)
@@ -250,7 +259,7 @@ async def _drive(config: dict[str, Any]) -> dict[str, Any]:
                 if tokens:
                     token = tokens.pop()
                 else:  # the pool ran dry: sign here (outside the measured interval)
-                    token = _sign(private_key, audience, 1)[0]
+                    token = _sign(private_key, audience, 1, config["alg"])[0]
                     extra_signed += 1
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
                 body = bodies[rng.randrange(len(bodies))]
@@ -283,6 +292,7 @@ async def _drive(config: dict[str, Any]) -> dict[str, Any]:
         "tokens": config["tokens"],
         "extra_signed": extra_signed,
         "seconds": seconds,
+        "loadavg_after": Path("/proc/loadavg").read_text().strip(),
     }
 
 
@@ -342,6 +352,7 @@ def report(label: str, results: dict[str, Any]) -> None:
         f"signed during it: {results['extra_signed']:,}; cards per 200 answer: "
         f"mean {statistics.fmean(cards) if cards else 0:.2f} (max {max(cards, default=0)})"
     )
+    print(f"load average at the end of the run: {results['loadavg_after']}")
     if results["first_error"]:
         print(f"first error: {results['first_error']}")
     print(
@@ -354,7 +365,16 @@ def report(label: str, results: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------- main
 
 
-def main() -> None:
+def _server_stack() -> str:
+    """The load average now and what uvicorn's "auto" loop and parser pick (what ``serve`` ships)."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return (
+        f"load average before: {Path('/proc/loadavg').read_text().strip()}; server: uvicorn {loop} + {http}"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -364,11 +384,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window (default 20)")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured warm-up (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="server workers on PostgreSQL (default 2)")
+    parser.add_argument("--alg", choices=ALGORITHMS, default="ES384", help="JWT algorithm (default ES384)")
     parser.add_argument(
         "--tokens", type=int, default=0, help="JWTs signed before the run (default 1000 per second of run)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database and temporary files")
     parser.add_argument("--drive", type=Path, help=argparse.SUPPRESS)  # the load generator process
+    return parser
+
+
+def main() -> None:
+    parser = _parser()
     args = parser.parse_args()
     if args.drive is not None:
         drive(args.drive)
@@ -379,7 +405,7 @@ def main() -> None:
     print(
         f"command: {shlex.join([sys.executable, *sys.argv])}\n"
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.platform()}"
+        f"{platform.platform()}\n{_server_stack()}"
     )
     workers = 1 if args.database == "sqlite" else args.workers
     database = BenchDatabase(NAME, args.database)
@@ -393,7 +419,7 @@ def main() -> None:
     try:
         with bootstrap(settings) as app:
             clinic_id, requests = seed(app, args.patients, MAX_POOL)
-        key, issuers = _write_keys(folder, clinic_id, public_url)
+        key, issuers = _write_keys(folder, clinic_id, public_url, args.alg)
         env = os.environ | {
             "B12CARE_DATABASE_URL": database.url(),
             "B12CARE_SECRET_KEY": SECRET,
@@ -411,6 +437,7 @@ def main() -> None:
             "seconds": args.seconds,
             "warmup": args.warmup,
             "tokens": tokens,
+            "alg": args.alg,
             "max_calls_per_client": 1_000_000,
             "out": str(folder / "results.json"),
         }
@@ -418,7 +445,7 @@ def main() -> None:
         config_path.write_text(json.dumps(config))
         print(
             f"load: {args.clients} clients, {args.warmup:.0f} s warm-up + {args.seconds:.0f} s measured, "
-            f"{len(requests)} distinct patients, {tokens:,} pre-signed ES384 tokens; database "
+            f"{len(requests)} distinct patients, {tokens:,} pre-signed {args.alg} tokens; database "
             f"{args.database}, {workers} worker(s); the load generator shares the machine's cores",
             flush=True,
         )
@@ -433,7 +460,7 @@ def main() -> None:
             for path in sorted(folder.glob("*")):
                 path.unlink()
             folder.rmdir()
-    report(f"patient-view, {args.database}, {workers} worker(s)", results)
+    report(f"patient-view, {args.database}, {workers} worker(s), {args.alg}", results)
     if not args.keep:
         print(f"removed the {args.database} benchmark database and the temporary files")
 
