@@ -12,7 +12,9 @@ problem JSON.
 A hook call's blocking work (JWT check, database, forecast) runs in one worker thread, at most
 ``CONCURRENT_CALLS`` at once per process: the work holds the GIL, so more threads add no throughput, only
 waiting for the GIL while holding a database connection (or, on SQLite, the store's lock); further
-calls wait on the event loop. Measured in benchmarks/api_load.py (docs/performance.md).
+calls wait on the event loop. Measured in benchmarks/api_load.py (docs/performance.md); revisited after
+the call got cheaper (relaxed replay insert, one read transaction, lighter prefetch validation): 1 or 4
+made no measurable difference, so 4 stays.
 """
 
 from __future__ import annotations
