@@ -79,10 +79,16 @@ def test_bad_record_input_exits_2_naming_the_field(run_cli: Run, cli_patient: st
         assert "Traceback" not in result.stderr
 
 
-def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, cli_patient: str) -> None:
-    result = run_cli("recompute")
-    assert result.exit_code == 0
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, cli_patient: str, workers: str) -> None:
+    before = json.loads(run_cli("recall", "--as-of", "2026-02-01", "--format", "json").stdout)
+
+    result = run_cli("recompute", "--as-of", "2026-01-20", "--workers", workers)
+
+    assert result.exit_code == 0, result.stderr
     assert "Recomputed 1 forecasts." in result.stdout
+    assert before
+    assert json.loads(run_cli("recall", "--as-of", "2026-02-01", "--format", "json").stdout) == before
 
 
 def test_an_entry_marked_entered_in_error_is_kept_shown_and_no_longer_counted(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 
 from db_builders import NURSE
@@ -53,13 +50,37 @@ def test_recompute_in_small_batches_rebuilds_every_forecast_as_of_the_day(app: A
     assert {e.patient_id for e in services.recall(None, None, later, limit=50)} == set(stored)
 
 
-def test_a_process_pool_recomputes_exactly_what_one_process_does(app: App) -> None:
+def test_recomputing_disjoint_shards_gives_what_one_pass_does(app: App) -> None:
     services = _clinic_of_patients(app, 5)
     day = D(2026, 3, 1)
     list(services.recompute("job", day))
-    in_process = _stored(services)
+    in_one_pass = _stored(services)
+    ids = services.patient_ids()
 
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(services.recompute("job", day, mapper=functools.partial(pool.map, chunksize=2)))
+    for shard in (ids[:2], ids[2:]):  # what `b12care recompute --workers 2` hands its processes
+        list(services.recompute("job", day, batch=2, patient_ids=shard))
 
-    assert _stored(services) == in_process
+    assert _stored(services) == in_one_pass
+
+
+def test_a_dose_recorded_while_recompute_computes_is_not_overwritten_by_a_stale_forecast(app: App) -> None:
+    services = _clinic_of_patients(app, 3)
+    target = services.patient_ids()[0]
+    nurse = Services(app.uow, lambda: app.clock() + dt.timedelta(seconds=1))  # a later write
+    opened = 0
+
+    def uow_then_a_dose():  # type: ignore[no-untyped-def]
+        nonlocal opened
+        opened += 1
+        if opened == 3:  # (1: the id list, 2: the batch read) before the batch is stored
+            dose = DoseInput(D(2026, 2, 20), "hydroxocobalamin", Decimal(1), "mg", "IM")
+            nurse.record_dose(target, dose, NURSE)
+        return app.uow()
+
+    list(Services(uow_then_a_dose, app.clock).recompute("job", D(2026, 3, 1)))
+
+    with app.uow() as uow:
+        stored = uow.forecasts.get(target)
+    assert stored is not None
+    assert stored.as_of == D(2026, 3, 1)  # recomputed after the dose, not before it
+    assert stored.due is not None and stored.due > D(2026, 2, 20)

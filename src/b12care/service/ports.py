@@ -218,6 +218,12 @@ class ForecastRepository(Protocol):
         """``save`` of many patients in a few statements (the recompute job)."""
         ...
 
+    def stamps(self, patient_ids: Collection[str]) -> dict[str, dt.datetime | None]:
+        """When each patient's stored forecast was last written (None: never); patients entered in
+        error left out. Lets a job compute outside a transaction and store only what nobody changed
+        meanwhile."""
+        ...
+
     def get(self, patient_id: str) -> StoredForecast | None:
         """The patient's stored forecast, or None."""
         ...

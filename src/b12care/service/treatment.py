@@ -7,7 +7,7 @@ forecast (and with it the recall list) is never behind the record. Nothing is de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, cast
@@ -47,7 +47,6 @@ from b12care.service.records import (
 __all__ = [
     "DoseInput",
     "EntryKind",
-    "Mapper",
     "PatientView",
     "Services",
     "current_forecast",
@@ -55,10 +54,10 @@ __all__ = [
     "load_history",
     "refresh_forecast",
     "stored_forecast",
-    "stored_forecast_of",
 ]
 
 T = TypeVar("T")
+_RECOMPUTE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,54 +459,79 @@ class Services:
         with self.uow() as uow:
             return uow.forecasts.recall(clinic_ids, statuses, as_of, limit, offset)
 
-    def recompute(
-        self, actor: str, as_of: dt.date | None = None, batch: int = 500, mapper: Mapper = map
-    ) -> Iterator[int]:
-        """Rebuild every stored forecast and timeline (e.g. after a pack upgrade), ``batch`` patients per
-        transaction; yields how many patients each committed batch held.
+    def patient_ids(self) -> list[str]:
+        """Every patient id not marked entered-in-error, in id order (for jobs over the registry)."""
+        with self.uow() as uow:
+            return uow.patients.all_ids()
 
-        ``mapper`` runs the computation of a batch (``map`` in this process; a process pool's ``map``
-        spreads it over cores - the reads and writes stay here).
+    def recompute(
+        self,
+        actor: str,
+        as_of: dt.date | None = None,
+        batch: int = 500,
+        patient_ids: Sequence[str] | None = None,
+    ) -> Iterator[int]:
+        """Rebuild the stored forecast and recall timeline of every patient (or of ``patient_ids``), e.g.
+        after a pack upgrade: ``batch`` patients per transaction, read with one query per table and
+        written with one statement per table; yields how many patients each committed batch held.
+
+        Disjoint ``patient_ids`` lists can run in several processes at once (``b12care recompute
+        --workers``).
         """
         day = as_of or self.today()
-        with self.uow() as uow:
-            patient_ids = uow.patients.all_ids()
-        for start in range(0, len(patient_ids), batch):
-            chunk = patient_ids[start : start + batch]
-            at = self.clock()
-            with self.uow() as uow:
-                versions = uow.plans.latest_many(chunk)
-                doses = uow.doses.list_for_many(chunk)
-                labs = uow.labs.list_for_many(chunk)
-                checks = uow.symptom_checks.list_for_many(chunk)
-                reviews = uow.reviews.list_for_many(chunk)
-                jobs = [
-                    (
-                        patient,
-                        versions[patient.id],
-                        history_from(
-                            doses.get(patient.id, ()),
-                            labs.get(patient.id, ()),
-                            checks.get(patient.id, ()),
-                            reviews.get(patient.id, ()),
-                        ),
-                        day,
+        ids = list(patient_ids) if patient_ids is not None else self.patient_ids()
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            pending = chunk
+            for _ in range(_RECOMPUTE_ATTEMPTS):
+                pending = self._recompute_unless_changed(pending, day, actor)
+                if not pending:
+                    break
+            else:  # written to again and again: read, compute and store in one transaction
+                with self.uow() as uow:
+                    uow.forecasts.save_many(
+                        self._stored_forecasts(uow, pending, day), actor=actor, at=self.clock()
                     )
-                    for patient in uow.patients.get_many(chunk)
-                    if patient.id in versions
-                ]
-                uow.forecasts.save_many(list(mapper(stored_forecast_of, jobs)), actor=actor, at=at)
-                uow.commit()
+                    uow.commit()
             yield len(chunk)
 
+    def _recompute_unless_changed(self, patient_ids: list[str], day: dt.date, actor: str) -> list[str]:
+        """Read in one transaction, compute outside any (other processes may write meanwhile: SQLite
+        holds its write lock for a whole transaction), then store in another only the forecasts of
+        patients nobody wrote to in between; returns those, to do again."""
+        with self.uow() as uow:
+            before = uow.forecasts.stamps(patient_ids)
+            stored = self._stored_forecasts(uow, patient_ids, day)
+        with self.uow() as uow:
+            now = uow.forecasts.stamps(patient_ids)
+            unchanged = [
+                f for f in stored if f.patient_id in now and now[f.patient_id] == before.get(f.patient_id)
+            ]
+            uow.forecasts.save_many(unchanged, actor=actor, at=self.clock())
+            uow.commit()
+        done = {f.patient_id for f in unchanged}
+        return [pid for pid in patient_ids if pid in now and pid not in done]
 
-RecomputeJob = tuple[PatientRecord, PlanVersionRecord, History, dt.date]
-Mapper = Callable[
-    [Callable[[RecomputeJob], StoredForecast], Iterable[RecomputeJob]], Iterable[StoredForecast]
-]
-"""``map``-like: applies the job function to each job (in this process or in a pool of processes)."""
-
-
-def stored_forecast_of(job: RecomputeJob) -> StoredForecast:
-    """``stored_forecast`` of one recompute job (a module-level function, so a process pool can run it)."""
-    return stored_forecast(*job)
+    @staticmethod
+    def _stored_forecasts(uow: UnitOfWork, patient_ids: list[str], day: dt.date) -> list[StoredForecast]:
+        """Read a batch of patients' records (one query per table) and compute their forecasts."""
+        versions = uow.plans.latest_many(patient_ids)
+        doses = uow.doses.list_for_many(patient_ids)
+        labs = uow.labs.list_for_many(patient_ids)
+        checks = uow.symptom_checks.list_for_many(patient_ids)
+        reviews = uow.reviews.list_for_many(patient_ids)
+        return [
+            stored_forecast(
+                patient,
+                versions[patient.id],
+                history_from(
+                    doses.get(patient.id, ()),
+                    labs.get(patient.id, ()),
+                    checks.get(patient.id, ()),
+                    reviews.get(patient.id, ()),
+                ),
+                day,
+            )
+            for patient in uow.patients.get_many(patient_ids)
+            if patient.id in versions
+        ]

@@ -126,6 +126,17 @@ class SqlForecastRepository:
             execute(self._connection, insert(recall_timeline), spans)
         execute(self._connection, insert(audit_log), [_audit_row(f, actor=actor, at=at) for f in forecasts])
 
+    def stamps(self, patient_ids: Collection[str]) -> dict[str, dt.datetime | None]:
+        """When each patient's stored forecast was last written (None: never); patients entered in
+        error are left out. A write in between changes the stamp."""
+        p = patients.c
+        statement = (
+            select(p.id, stored_forecasts.c.updated_at)
+            .outerjoin(stored_forecasts, stored_forecasts.c.patient_id == p.id)
+            .where(p.id.in_(list(patient_ids)), p.entered_in_error_at.is_(None))
+        )
+        return {row.id: row.updated_at for row in self._connection.execute(statement)}
+
     def get(self, patient_id: str) -> StoredForecast | None:
         """The patient's stored forecast with its recall timeline, or None."""
         statement = select(stored_forecasts).where(stored_forecasts.c.patient_id == patient_id)

@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,7 +25,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from b12care.bootstrap import bootstrap
+from b12care.bootstrap import App, bootstrap
+from b12care.config import Settings
 from b12care.domain.errors import InputError
 from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
 from b12care.domain.recall import RECALL_STATUSES
@@ -63,6 +64,21 @@ def _decimal(text: str, field: str) -> Decimal:
 def _services() -> Iterator[Services]:
     with bootstrap() as app:
         yield Services(app.uow, app.clock)
+
+
+RECOMPUTE_CHUNK = 2_000
+"""Patients per job of ``b12care recompute --workers N`` (each job commits in batches of 500)."""
+
+_worker_app: App | None = None
+
+
+def recompute_chunk(database_url: str, patient_ids: list[str], actor: str, day: dt.date) -> int:
+    """Recompute ``patient_ids`` in a worker process (its own connection, kept for its next job)."""
+    global _worker_app  # noqa: PLW0603 - one bootstrapped App per worker process, reused by every job
+    if _worker_app is None:
+        _worker_app = bootstrap(Settings(database_url=database_url))
+    services = Services(_worker_app.uow, _worker_app.clock)
+    return sum(services.recompute(actor, day, patient_ids=patient_ids))
 
 
 def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
@@ -364,22 +380,28 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
     def recompute(
         as_of: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD); default today.")] = None,
         workers: Annotated[
-            int, typer.Option(min=1, max=64, help="Processes computing forecasts; default: one per core.")
+            int, typer.Option(min=1, max=64, help="Processes sharing the work; default: one per core.")
         ] = os.cpu_count() or 1,
     ) -> None:
         """Rebuild every stored forecast and recall timeline (after a pack upgrade), with a progress bar."""
-
-        def go(s: Services, out: Console) -> None:
-            day = parse_day(as_of, "as_of") if as_of else None
-            total = s.patient_count()
-            with (
-                Progress(console=out, transient=True) as progress,
-                ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool,
-            ):
-                task = progress.add_task("Recomputing forecasts", total=total)
-                mapper = functools.partial(pool.map, chunksize=25) if workers > 1 else map
-                for done in s.recompute(login_name(), day, mapper=mapper):
-                    progress.advance(task, done)
-            out.print(f"Recomputed {total} forecasts.")
-
-        run(go)
+        out = console(False)
+        with bootstrap() as booted:
+            services = Services(booted.uow, booted.clock)
+            day = parse_day(as_of, "as_of") if as_of else services.today()
+            ids = services.patient_ids()
+            with Progress(console=out, transient=True) as progress:
+                task = progress.add_task("Recomputing forecasts", total=len(ids))
+                if workers == 1:
+                    for done in services.recompute(login_name(), day):
+                        progress.advance(task, done)
+                else:
+                    chunks = [ids[i : i + RECOMPUTE_CHUNK] for i in range(0, len(ids), RECOMPUTE_CHUNK)]
+                    context = multiprocessing.get_context("spawn")
+                    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                        jobs = [
+                            pool.submit(recompute_chunk, booted.database_url, chunk, login_name(), day)
+                            for chunk in chunks
+                        ]
+                        for job in as_completed(jobs):
+                            progress.advance(task, job.result())
+        out.print(f"Recomputed {len(ids)} forecasts.")
