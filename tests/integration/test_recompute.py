@@ -69,13 +69,13 @@ def test_a_dose_recorded_while_recompute_computes_is_not_overwritten_by_a_stale_
     nurse = Services(app.uow, lambda: app.clock() + dt.timedelta(seconds=1))  # a later write
     opened = 0
 
-    def uow_then_a_dose():  # type: ignore[no-untyped-def]
+    def uow_then_a_dose(*, read_only: bool = False):  # type: ignore[no-untyped-def]
         nonlocal opened
         opened += 1
         if opened == 3:  # (1: the id list, 2: the batch read) before the batch is stored
             dose = DoseInput(D(2026, 2, 20), "hydroxocobalamin", Decimal(1), "mg", "IM")
             nurse.record_dose(target, dose, NURSE)
-        return app.uow()
+        return app.uow(read_only=read_only)
 
     list(Services(uow_then_a_dose, app.clock).recompute("job", D(2026, 3, 1)))
 

@@ -303,5 +303,8 @@ class UnitOfWork(Protocol):
         ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
-"""Makes a fresh unit of work per use: ``with uow_factory() as uow: ...``."""
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work per use: ``with uow_factory() as uow: ...``; ``read_only=True`` for
+    one that only reads (it then takes no write lock: SQLite lets it run beside a writer)."""
+
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...

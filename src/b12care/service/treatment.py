@@ -398,26 +398,26 @@ class Services:
 
     def view(self, patient_id: str, as_of: dt.date | None = None) -> PatientView:
         """The patient, the plan version in force and the forecast on ``as_of`` (default today)."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             patient = uow.patients.get(patient_id)
             version, forecast = current_forecast(uow, patient_id, as_of or self.today())
         return PatientView(patient, version, forecast)
 
     def patients(self, clinic_id: str) -> list[PatientRecord]:
         """A clinic's patients."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             uow.clinics.get(clinic_id)
             return uow.patients.list_for_clinic(clinic_id)
 
     def patient_count(self) -> int:
         """How many patients the database holds."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             return len(uow.patients.all_ids())
 
     def history(self, patient_id: str) -> list[tuple[str, str, str, str, str]]:
         """Every entry as rows (date, entry, detail, recorded by, entered-in-error), oldest first."""
         rows: list[tuple[dt.date, str, str, str, str]] = []
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             uow.patients.get(patient_id)
             for d in uow.doses.list_for(patient_id):
                 what = (
@@ -456,12 +456,12 @@ class Services:
         offset: int = 0,
     ) -> list[RecallEntry]:
         """The recall list on ``as_of``: most urgent first, each line with its patient."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             return uow.forecasts.recall(clinic_ids, statuses, as_of, limit, offset)
 
     def patient_ids(self) -> list[str]:
         """Every patient id not marked entered-in-error, in id order (for jobs over the registry)."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             return uow.patients.all_ids()
 
     def recompute(
@@ -499,7 +499,7 @@ class Services:
         """Read in one transaction, compute outside any (other processes may write meanwhile: SQLite
         holds its write lock for a whole transaction), then store in another only the forecasts of
         patients nobody wrote to in between; returns those, to do again."""
-        with self.uow() as uow:
+        with self.uow(read_only=True) as uow:
             before = uow.forecasts.stamps(patient_ids)
             stored = self._stored_forecasts(uow, patient_ids, day)
         with self.uow() as uow:

@@ -42,8 +42,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolE
         cursor.close()
 
 
+READ_ONLY = "b12care_read_only"
+"""Connection execution option: this connection's transactions only read (SQLite: ``BEGIN DEFERRED``,
+so they take no write lock and run beside a writer in WAL mode)."""
+
+
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_database_engine(url: str | URL) -> Engine:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from b12care.adapters.db.accounts import SqlUserRepository
 from b12care.adapters.db.audit import SqlAuditLog
+from b12care.adapters.db.engine import READ_ONLY
 from b12care.adapters.db.forecasts import SqlForecastRepository
 from b12care.adapters.db.repositories import (
     SqlClinicRepository,
@@ -39,14 +40,18 @@ class SqlUnitOfWork:
     forecasts: SqlForecastRepository
     users: SqlUserRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._connection: Connection | None = None
 
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("a unit of work is entered once; make a new one per use")
-        connection = self._connection = self._engine.connect()
+        connection = self._engine.connect()
+        if self._read_only:  # reads only: no write lock (SQLite BEGIN DEFERRED)
+            connection = connection.execution_options(**{READ_ONLY: True})
+        self._connection = connection
         self.clinics = SqlClinicRepository(connection)
         self.patients = SqlPatientRepository(connection)
         self.plans = SqlPlanVersionRepository(connection)
