@@ -16,7 +16,10 @@ from typer.testing import CliRunner
 
 from b12care.entrypoints.cli.app import create_app
 
-pytest_plugins = ["database_fixtures"]  # postgres_admin, postgres_url, database_url (SQLite and PostgreSQL)
+pytest_plugins = [
+    "database_fixtures",  # postgres_admin, postgres_url, database_url (SQLite and PostgreSQL)
+    "app_fixtures",  # clock, booted, api, client, world: the app of the API and web page tests
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"

@@ -1,68 +1,36 @@
-"""Helpers of the API tests (a module of its own name, so test modules import it unambiguously)."""
+"""Helpers of the API tests (a module of its own name, so test modules import it unambiguously); the
+constants, clock and clinics are those of tests/app_helpers.py, shared with the web page tests."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
-from fastapi import FastAPI
+from app_helpers import (
+    EXAMPLE_CASE,
+    FAST_HASHER,
+    NOW,
+    PASSWORD,
+    PUBLIC_URL,
+    ROLES,
+    SECRET,
+    MovableClock,
+    TestClient,
+    World,
+)
 
-from b12care.service.accounts import Accounts
-from b12care.service.treatment import Services
-
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
-NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
-SECRET = "test-secret-key-of-at-least-32-characters"
-PASSWORD = "correct horse battery"
-PUBLIC_URL = "https://b12.example.org"
-ROLES = ("admin", "clinician", "nurse", "viewer")
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # still argon2id
-
-
-class MovableClock:
-    """A clock the test sets and moves."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
-
-
-@dataclass
-class World:
-    """Two clinics; in clinic A a user of every role, in clinic B a nurse."""
-
-    api: FastAPI
-    clinic_a: str
-    clinic_b: str
-
-    @property
-    def accounts(self) -> Accounts:
-        found: Accounts = self.api.state.accounts
-        return found
-
-    @property
-    def services(self) -> Services:
-        found: Services = self.api.state.services
-        return found
-
-    def auth(self, username: str) -> dict[str, str]:
-        """Headers with a fresh bearer token of ``username``."""
-        return {"Authorization": f"Bearer {self.accounts.issue_token(username)}"}
+__all__ = [
+    "EXAMPLE_CASE",
+    "FAST_HASHER",
+    "NOW",
+    "PASSWORD",
+    "PUBLIC_URL",
+    "ROLES",
+    "SECRET",
+    "MovableClock",
+    "World",
+    "new_patient",
+]
 
 
 def new_patient(

@@ -1,80 +1,19 @@
-"""Helpers of the web page tests (a module of its own name, so test modules import it unambiguously)."""
+"""Helpers of the web page tests (a module of its own name, so test modules import it unambiguously); the
+constants, clock and clinics are those of tests/app_helpers.py, shared with the API tests."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
-import uuid
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from argon2 import PasswordHasher
-from fastapi import FastAPI
-
+from app_helpers import EXAMPLE_CASE, PASSWORD, ROLES, SECRET, MovableClock, TestClient, World
 from b12care.entrypoints.web.session import SESSION_COOKIE, csrf_token
-from b12care.service.accounts import Accounts
-from b12care.service.treatment import Services
 
-with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
+__all__ = ["PASSWORD", "ROLES", "Clinics", "MovableClock", "example_case", "hidden_csrf", "log_in"]
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
-NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
-SECRET = "test-secret-key-of-at-least-32-characters"
-PASSWORD = "correct horse battery"
-PUBLIC_URL = "https://b12.example.org"
-ROLES = ("admin", "clinician", "nurse", "viewer")
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # still argon2id
-
-
-class MovableClock:
-    """A clock the test sets and moves."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
-
-
-@dataclass
-class Clinics:
-    """Two clinics; in clinic A a user of every role (``<role>.a``), in clinic B a nurse (``nurse.b``)."""
-
-    api: FastAPI
-    clinic_a: str
-    clinic_b: str
-
-    @property
-    def accounts(self) -> Accounts:
-        found: Accounts = self.api.state.accounts
-        return found
-
-    @property
-    def services(self) -> Services:
-        found: Services = self.api.state.services
-        return found
-
-    def add_patient(
-        self, *, clinic: str | None = None, name: str = "Ann Example", reference: str | None = None
-    ) -> str:
-        """A patient of the example case (pernicious anaemia, UK pack); returns its id."""
-        patient = self.services.add_patient(
-            clinic_id=clinic or self.clinic_a,
-            reference=reference or f"H-{uuid.uuid4().hex[:6]}",
-            name=name,
-            case_json=EXAMPLE_CASE.read_text(),
-            actor="setup",
-        )
-        return patient.id
+Clinics = World
+"""Two clinics; in clinic A a user of every role (``<role>.a``), in clinic B a nurse (``nurse.b``)."""
 
 
 def log_in(client: TestClient, clinics: Clinics, username: str) -> str:
