@@ -8,10 +8,10 @@ a patient of another clinic is 404.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -46,6 +46,7 @@ SITES = ("left deltoid", "right deltoid", "left thigh", "right thigh")
 """The rotation the site hint follows (a prompt to rotate, not a clinical rule: the nurse chooses)."""
 KINDS: Mapping[str, EntryKind] = {"dose": "dose", "lab": "lab", "symptoms": "symptoms", "review": "review"}
 Text = Annotated[str, Form(max_length=500)]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -174,27 +175,56 @@ def _decimal(value: str, field_name: str, errors: dict[str, str]) -> Decimal | N
     return number
 
 
-def _saved(
-    request: Request,
-    *,
-    user: Any,
-    patient: PatientRecord,
-    form_name: str,
-    values: dict[str, str],
-    errors: dict[str, str],
-    write: Any,
-) -> Response:
-    """Run ``write`` when the form is right; else the page again with the errors and values."""
-    if not errors:
-        try:
-            write()
-        except InputError as error:
-            errors[error.field.split(".")[-1]] = error.message
-        except B12CareError as error:
-            errors["form"] = str(error)
-        else:
-            return redirect(f"/patients/{patient.id}?done={form_name}#history")
-    return _page(request, user, patient, errors={form_name: errors}, values={form_name: values}, status=422)
+def _given(value: _T | None) -> _T:
+    """A parsed value a form's write uses: only called when the form had no errors, so it is set."""
+    assert value is not None
+    return value
+
+
+@dataclass
+class _Form:
+    """One posted recording form of a patient: parse its values, then save and redirect with a flash,
+    or show the page again (422) with the errors next to the inputs and the values kept."""
+
+    request: Request
+    user: Any
+    patient: PatientRecord
+    name: str
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return services_of(self.request)
+
+    def day(self) -> dt.date | None:
+        """The form's ``date`` field."""
+        return _day(self.values.get("date", ""), "date", self.errors)
+
+    def save(self, write: Callable[[], object]) -> Response:
+        """Run ``write`` when the form is right; else the page again with the errors and values."""
+        if not self.errors:
+            try:
+                write()
+            except InputError as error:
+                self.errors[error.field.split(".")[-1]] = error.message
+            except B12CareError as error:
+                self.errors["form"] = str(error)
+            else:
+                return redirect(f"/patients/{self.patient.id}?done={self.name}#history")
+        return _page(
+            self.request,
+            self.user,
+            self.patient,
+            errors={self.name: self.errors},
+            values={self.name: self.values},
+            status=422,
+        )
+
+
+def _form(request: Request, patient_id: str, user: Any, name: str, values: dict[str, str]) -> _Form:
+    """The form ``name`` posted for a patient the user may see (404 otherwise)."""
+    return _Form(request, user, patient_for(request, patient_id, user), name, values)
 
 
 @router.post("/patients/{patient_id}/doses")
@@ -215,7 +245,6 @@ def record_dose(
     not_done_reason: Text = "",
 ) -> Response:
     """Record a dose given (or not done, with its reason)."""
-    patient = patient_for(request, patient_id, user)
     values = {
         "date": date,
         "drug": drug,
@@ -228,24 +257,22 @@ def record_dose(
         "source": source,
         "not_done_reason": not_done_reason,
     }
-    errors: dict[str, str] = {}
-    day = _day(date, "date", errors)
+    form = _form(request, patient_id, user, "dose", values)
+    day = form.day()
     not_done = not_done_reason.strip() or None
-    amount = _decimal(dose, "dose", errors) if dose.strip() and not not_done else None
+    amount = _decimal(dose, "dose", form.errors) if dose.strip() and not not_done else None
     if source not in DOSE_SOURCES:
-        errors["source"] = f"choose one of {', '.join(DOSE_SOURCES)}"
+        form.errors["source"] = f"choose one of {', '.join(DOSE_SOURCES)}"
     if not not_done:
         for name, value in (("drug", drug), ("dose", dose), ("unit", unit), ("route", route)):
             if not value.strip():
-                errors.setdefault(name, "required for a dose given (or give a reason it was not done)")
-    services = services_of(request)
+                form.errors.setdefault(name, "required for a dose given (or give a reason it was not done)")
 
     def write() -> None:
-        assert day is not None
-        services.record_dose(
-            patient.id,
+        form.services.record_dose(
+            form.patient.id,
             DoseInput(
-                date=day,
+                date=_given(day),
                 drug=cast(Any, drug) if not not_done else None,
                 dose=amount,
                 unit=unit.strip() or None if amount is not None else None,
@@ -259,9 +286,7 @@ def record_dose(
             user.username,
         )
 
-    return _saved(
-        request, user=user, patient=patient, form_name="dose", values=values, errors=errors, write=write
-    )
+    return form.save(write)
 
 
 @router.post("/patients/{patient_id}/labs")
@@ -276,22 +301,18 @@ def record_lab(
     unit: Text = "",
 ) -> Response:
     """Record a laboratory result (the unit must be one the patient's pack accepts for the test)."""
-    patient = patient_for(request, patient_id, user)
-    values = {"date": date, "test": test, "value": value, "unit": unit}
-    errors: dict[str, str] = {}
-    day = _day(date, "date", errors)
-    number = _decimal(value, "value", errors)
-    services = services_of(request)
-
-    def write() -> None:
-        assert day is not None
-        assert number is not None
-        services.record_lab(
-            patient.id, test=cast(Any, test), value=number, unit=unit, day=day, actor=user.username
+    form = _form(request, patient_id, user, "lab", {"date": date, "test": test, "value": value, "unit": unit})
+    day = form.day()
+    number = _decimal(value, "value", form.errors)
+    return form.save(
+        lambda: form.services.record_lab(
+            form.patient.id,
+            test=cast(Any, test),
+            value=_given(number),
+            unit=unit,
+            day=_given(day),
+            actor=user.username,
         )
-
-    return _saved(
-        request, user=user, patient=patient, form_name="lab", values=values, errors=errors, write=write
     )
 
 
@@ -304,29 +325,24 @@ async def record_symptoms(request: Request, patient_id: str, user: PageWriter) -
 
 
 def _record_symptoms(request: Request, patient_id: str, user: Any, values: dict[str, str]) -> Response:
-    patient = patient_for(request, patient_id, user)
-    errors: dict[str, str] = {}
-    day = _day(values.get("date", ""), "date", errors)
+    form = _form(request, patient_id, user, "symptoms", values)
+    day = form.day()
     overall = values.get("overall", "")
     if overall not in OVERALL_CHANGES:
-        errors["overall"] = f"choose one of {', '.join(OVERALL_CHANGES)}"
+        form.errors["overall"] = f"choose one of {', '.join(OVERALL_CHANGES)}"
     scores: dict[str, int] = {}
     for symptom in SYMPTOMS:
         raw = values.get(f"score.{symptom}", "").strip()
         if not raw:
             continue
         if raw not in ("0", "1", "2", "3"):
-            errors[f"score.{symptom}"] = "a score from 0 (none) to 3 (severe)"
+            form.errors[f"score.{symptom}"] = "a score from 0 (none) to 3 (severe)"
         else:
             scores[symptom] = int(raw)
-    services = services_of(request)
-
-    def write() -> None:
-        assert day is not None
-        services.record_symptoms(patient.id, day, cast(Any, overall), scores, user.username)
-
-    return _saved(
-        request, user=user, patient=patient, form_name="symptoms", values=values, errors=errors, write=write
+    return form.save(
+        lambda: form.services.record_symptoms(
+            form.patient.id, _given(day), cast(Any, overall), scores, user.username
+        )
     )
 
 
@@ -342,27 +358,20 @@ def record_review(
     new_interval: Text = "",
 ) -> Response:
     """Record a review decision (an interval change becomes a new plan version)."""
-    patient = patient_for(request, patient_id, user)
     values = {"date": date, "decision": decision, "note": note, "new_interval": new_interval}
-    errors: dict[str, str] = {}
-    day = _day(date, "date", errors)
+    form = _form(request, patient_id, user, "review", values)
+    day = form.day()
     if decision not in REVIEW_DECISIONS:
-        errors["decision"] = "choose a decision"
-    services = services_of(request)
-
-    def write() -> None:
-        assert day is not None
-        services.record_review(
-            patient.id,
-            day=day,
+        form.errors["decision"] = "choose a decision"
+    return form.save(
+        lambda: form.services.record_review(
+            form.patient.id,
+            day=_given(day),
             decision=cast(Any, decision),
             actor=user.username,
             note=note.strip(),
             new_interval=new_interval.strip() or None,
         )
-
-    return _saved(
-        request, user=user, patient=patient, form_name="review", values=values, errors=errors, write=write
     )
 
 
