@@ -18,6 +18,8 @@ from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from b12care.config import Settings
+from b12care.entrypoints.app_state import accounts_of as accounts
+from b12care.entrypoints.app_state import services_of as services
 from b12care.service.accounts import (
     PRESCRIBERS,
     Accounts,
@@ -51,18 +53,6 @@ __all__ = [
 ]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def services(request: Request) -> Services:
-    """The treatment-record use cases of this app."""
-    found: Services = request.app.state.services
-    return found
-
-
-def accounts(request: Request) -> Accounts:
-    """The account use cases of this app."""
-    found: Accounts = request.app.state.accounts
-    return found
 
 
 def settings(request: Request) -> Settings:

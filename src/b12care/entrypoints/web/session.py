@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 
-from b12care.service.accounts import Accounts, AuthenticationError, Identity
+from b12care.entrypoints.app_state import accounts_of, services_of
+from b12care.service.accounts import AuthenticationError, Identity
 from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import PatientRecord
-from b12care.service.treatment import Services
 
 __all__ = [
     "CSRF_COOKIE",
@@ -66,18 +66,6 @@ class LoginRequiredError(Exception):
     def location(self) -> str:
         """The login page, remembering where the user was going."""
         return "/login" if self.next_path in ("", "/") else f"/login?next={quote(self.next_path, safe='')}"
-
-
-def services_of(request: Request) -> Services:
-    """The treatment-record use cases of this app."""
-    found: Services = request.app.state.services
-    return found
-
-
-def accounts_of(request: Request) -> Accounts:
-    """The account use cases of this app."""
-    found: Accounts = request.app.state.accounts
-    return found
 
 
 def secure_cookies(request: Request) -> bool:
