@@ -19,6 +19,14 @@ def _post(
     return client.post(f"/api/v1/{path}", json=body, headers=world.auth(user))
 
 
+def _refused(client: TestClient, world: World, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` to ``/api/v1/{path}`` as nurse.a, which must be refused 422; the problem JSON."""
+    response = _post(client, world, path, body)
+    assert response.status_code == 422, response.text
+    problem: dict[str, Any] = response.json()
+    return problem
+
+
 @pytest.fixture
 def dose_id(client: TestClient, world: World, patient_id: str) -> str:
     """A dose the nurse recorded on the patient."""
@@ -63,10 +71,9 @@ def test_a_completed_dose_without_a_route_is_422_naming_the_field(
 ) -> None:
     body = {k: v for k, v in DOSE.items() if k != "route"}
 
-    response = _post(client, world, f"patients/{patient_id}/doses", body)
+    problem = _refused(client, world, f"patients/{patient_id}/doses", body)
 
-    assert response.status_code == 422
-    assert response.json()["field"] == "entry"
+    assert problem["field"] == "entry"
 
 
 def test_a_lab_in_a_unit_that_does_not_fit_the_test_is_422_naming_unit(
@@ -74,10 +81,9 @@ def test_a_lab_in_a_unit_that_does_not_fit_the_test_is_422_naming_unit(
 ) -> None:
     lab = {"test": "total_b12", "value": "180", "unit": "mg/dL", "date": "2026-01-05"}
 
-    response = _post(client, world, f"patients/{patient_id}/labs", lab)
+    problem = _refused(client, world, f"patients/{patient_id}/labs", lab)
 
-    assert response.status_code == 422
-    assert "unit" in response.json()["field"]
+    assert "unit" in problem["field"]
 
 
 def test_a_lab_with_a_negative_value_names_the_body_field(
@@ -85,10 +91,9 @@ def test_a_lab_with_a_negative_value_names_the_body_field(
 ) -> None:
     lab = {"test": "total_b12", "value": "-1", "unit": "ng/L", "date": "2026-01-05"}
 
-    response = _post(client, world, f"patients/{patient_id}/labs", lab)
+    problem = _refused(client, world, f"patients/{patient_id}/labs", lab)
 
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["pointer"] == "/body/value"
+    assert problem["errors"][0]["pointer"] == "/body/value"
 
 
 def test_a_nurse_records_labs_and_symptom_checks(client: TestClient, world: World, patient_id: str) -> None:
@@ -105,10 +110,9 @@ def test_a_nurse_records_labs_and_symptom_checks(client: TestClient, world: Worl
 def test_a_symptom_score_above_3_names_the_field(client: TestClient, world: World, patient_id: str) -> None:
     check = {"date": "2026-01-05", "overall": "better", "scores": {"fatigue": 4}}
 
-    response = _post(client, world, f"patients/{patient_id}/symptom-checks", check)
+    problem = _refused(client, world, f"patients/{patient_id}/symptom-checks", check)
 
-    assert response.status_code == 422
-    assert response.json()["field"] == "scores.fatigue"
+    assert problem["field"] == "scores.fatigue"
 
 
 def test_a_clinicians_interval_review_makes_a_new_plan_version(

@@ -19,6 +19,12 @@ from b12care.service.treatment import DoseInput
 DOSE = {"date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM"}
 
 
+def _nurse_on_a_patient(client: TestClient, clinics: Clinics) -> tuple[str, str]:
+    """A new patient of clinic A and nurse.a logged in on ``client``: (patient id, CSRF token)."""
+    patient = clinics.add_patient()
+    return patient, log_in(client, clinics, "nurse.a")
+
+
 def test_the_page_shows_status_next_dose_and_the_timeline_chart(client: TestClient, clinics: Clinics) -> None:
     patient = clinics.add_patient(name="Ann Example")
     log_in(client, clinics, "viewer.a")
@@ -49,8 +55,7 @@ def test_flags_show_their_explanation_and_citations(
 def test_recording_a_dose_redirects_back_with_a_flash_and_it_shows_in_the_history(
     client: TestClient, clinics: Clinics
 ) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
 
     response = client.post(
         f"/patients/{patient}/doses", data={**DOSE, "site": "left deltoid", "lot": "L1", "csrf": csrf}
@@ -69,8 +74,7 @@ def test_recording_a_dose_redirects_back_with_a_flash_and_it_shows_in_the_histor
 def test_the_site_hint_names_the_last_site_and_suggests_the_next_in_rotation(
     client: TestClient, clinics: Clinics
 ) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
     client.post(f"/patients/{patient}/doses", data={**DOSE, "site": "right deltoid", "csrf": csrf})
 
     page = client.get(f"/patients/{patient}").text
@@ -81,8 +85,7 @@ def test_the_site_hint_names_the_last_site_and_suggests_the_next_in_rotation(
 
 
 def test_a_dose_not_given_records_its_reason(client: TestClient, clinics: Clinics) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
 
     client.post(
         f"/patients/{patient}/doses", data={"date": "2026-01-05", "not_done_reason": "declined", "csrf": csrf}
@@ -94,8 +97,7 @@ def test_a_dose_not_given_records_its_reason(client: TestClient, clinics: Clinic
 def test_a_lab_with_a_unit_that_does_not_fit_is_shown_inline_with_the_values_kept(
     client: TestClient, clinics: Clinics
 ) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
     form = {"date": "2026-01-05", "test": "total_b12", "value": "123.5", "unit": "g/L", "csrf": csrf}
 
     response = client.post(f"/patients/{patient}/labs", data=form)
@@ -109,8 +111,7 @@ def test_a_lab_with_a_unit_that_does_not_fit_is_shown_inline_with_the_values_kep
 
 
 def test_a_lab_with_a_bad_date_and_value_names_both_inputs(client: TestClient, clinics: Clinics) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
     form = {"date": "5 Jan", "test": "total_b12", "value": "lots", "unit": "ng/L", "csrf": csrf}
 
     page = client.post(f"/patients/{patient}/labs", data=form).text
@@ -121,8 +122,7 @@ def test_a_lab_with_a_bad_date_and_value_names_both_inputs(client: TestClient, c
 
 
 def test_recording_a_lab_and_a_symptom_check(client: TestClient, clinics: Clinics) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
 
     lab = client.post(
         f"/patients/{patient}/labs",
@@ -148,8 +148,7 @@ def test_recording_a_lab_and_a_symptom_check(client: TestClient, clinics: Clinic
 
 
 def test_a_symptom_score_outside_0_to_3_is_refused_inline(client: TestClient, clinics: Clinics) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
 
     response = client.post(
         f"/patients/{patient}/symptoms",
@@ -199,8 +198,7 @@ def test_a_review_without_a_decision_is_refused_inline(client: TestClient, clini
 def test_marking_an_entry_entered_in_error_keeps_it_struck_through_with_the_reason(
     client: TestClient, clinics: Clinics
 ) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
     client.post(f"/patients/{patient}/doses", data={**DOSE, "csrf": csrf})
     with clinics.services.uow() as uow:
         [dose] = uow.doses.list_for(patient)
@@ -219,8 +217,7 @@ def test_marking_an_entry_entered_in_error_keeps_it_struck_through_with_the_reas
 
 
 def test_entered_in_error_needs_a_reason(client: TestClient, clinics: Clinics) -> None:
-    patient = clinics.add_patient()
-    csrf = log_in(client, clinics, "nurse.a")
+    patient, csrf = _nurse_on_a_patient(client, clinics)
     client.post(f"/patients/{patient}/doses", data={**DOSE, "csrf": csrf})
     with clinics.services.uow() as uow:
         [dose] = uow.doses.list_for(patient)
