@@ -327,6 +327,8 @@ def _forecast_evaluated(
 
 def _entries_after(history: History, as_of: dt.date) -> set[dt.date]:
     """Dates of entries recorded ahead of ``as_of`` (each may change the forecast on its day)."""
+    if history.last_entry is None or history.last_entry <= as_of:
+        return set()
     days = [
         *(d.date for d in history.doses),
         *(x.date for x in history.labs),

@@ -81,3 +81,14 @@ class History:
     labs: tuple[LabResult, ...] = ()
     symptom_checks: tuple[SymptomCheck, ...] = ()
     reviews: tuple[Review, ...] = ()
+    last_entry: dt.date | None = field(init=False, default=None, compare=False, repr=False)
+    """The latest date of any entry (set once, at construction)."""
+
+    def __post_init__(self) -> None:
+        days = [
+            *(d.date for d in self.doses),
+            *(x.date for x in self.labs),
+            *(c.date for c in self.symptom_checks),
+            *(r.date for r in self.reviews),
+        ]
+        object.__setattr__(self, "last_entry", max(days, default=None))
