@@ -102,7 +102,13 @@ def _location(loc: Iterable[int | str]) -> str:
 
 def validate_resource(resource: Mapping[str, Any], model: type[R]) -> R:
     """Validate ``resource`` as ``model``; raise MalformedResourceError naming the first bad element."""
-    expected = model.get_resource_type()
+    return _validated(resource, model, model.get_resource_type())
+
+
+V = TypeVar("V", bound=BaseModel)
+
+
+def _validated(resource: Mapping[str, Any], model: type[V], expected: str) -> V:
     if not isinstance(resource, Mapping):
         raise MalformedResourceError(expected, None, "", "must be a JSON object")
     seen = resource.get("resourceType")
@@ -195,20 +201,7 @@ class _MappedAdministration(_MappedResource):
 
 def _validate_mapped(resource: Mapping[str, Any], model: type[M]) -> M:
     """Validate the elements ``model`` reads; MalformedResourceError naming the first bad element."""
-    expected = model.get_resource_type()
-    if not isinstance(resource, Mapping):
-        raise MalformedResourceError(expected, None, "", "must be a JSON object")
-    seen = resource.get("resourceType")
-    if seen != expected:
-        raise MalformedResourceError(
-            expected, _id_of(resource), "resourceType", f"expected {expected}, got {seen!r}"
-        )
-    try:
-        return model.model_validate(resource)
-    except ValidationError as error:
-        first = error.errors()[0]
-        element = _location(first["loc"]) or "resourceType"
-        raise MalformedResourceError(expected, _id_of(resource), element, first["msg"]) from error
+    return _validated(resource, model, model.get_resource_type())
 
 
 _Concept = CodeableConcept | _MappedConcept
