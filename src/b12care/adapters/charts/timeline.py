@@ -15,6 +15,7 @@ import io
 import threading
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 import matplotlib as mpl
@@ -88,44 +89,50 @@ def _band_label(series: LabSeries, index: int) -> str:
     return f"{words}: {_fmt(span.low or Decimal(0))}-{_fmt(span.high or Decimal(0))} {series.unit}"
 
 
+def _markers(ax: Axes, days: Sequence[dt.date], gid: str, label: str, **style: Any) -> Line2D:
+    """One row of dose markers on the dose panel, named ``gid`` in the SVG."""
+    line = ax.plot([_day_number(d) for d in days], [0] * len(days), linestyle="none", label=label, **style)[0]
+    line.set_gid(gid)
+    return line
+
+
 def _dose_panel(ax: Axes, data: TimelineData) -> None:
-    handles: list[Line2D] = []
-    given = ax.plot(
-        [_day_number(d) for d in data.given],
-        [0] * len(data.given),
-        linestyle="none",
-        marker="o",
-        markersize=7,
-        color=_BLUE,
-        label=f"injection given ({len(data.given)})",
-    )[0]
-    given.set_gid("doses-given")
-    handles.append(given)
-    if data.not_done:
-        missed = ax.plot(
-            [_day_number(d) for d in data.not_done],
-            [0] * len(data.not_done),
-            linestyle="none",
-            marker="X",
-            markersize=8,
-            color=_VERMILLION,
-            label=f"not done ({len(data.not_done)})",
-        )[0]
-        missed.set_gid("doses-not-done")
-        handles.append(missed)
-    if data.next_due is not None:
-        due = ax.plot(
-            [_day_number(data.next_due)],
-            [0],
-            linestyle="none",
-            marker="D",
+    handles: list[Line2D] = [
+        _markers(
+            ax,
+            data.given,
+            "doses-given",
+            f"injection given ({len(data.given)})",
+            marker="o",
             markersize=7,
-            markerfacecolor="white",
-            markeredgecolor=_BLACK,
-            label=f"next due {data.next_due.isoformat()}",
-        )[0]
-        due.set_gid("dose-next-due")
-        handles.append(due)
+            color=_BLUE,
+        )
+    ]
+    if data.not_done:
+        handles.append(
+            _markers(
+                ax,
+                data.not_done,
+                "doses-not-done",
+                f"not done ({len(data.not_done)})",
+                marker="X",
+                markersize=8,
+                color=_VERMILLION,
+            )
+        )
+    if data.next_due is not None:
+        handles.append(
+            _markers(
+                ax,
+                [data.next_due],
+                "dose-next-due",
+                f"next due {data.next_due.isoformat()}",
+                marker="D",
+                markersize=7,
+                markerfacecolor="white",
+                markeredgecolor=_BLACK,
+            )
+        )
     if data.doses_in_error:
         handles.append(
             Line2D([], [], linestyle="none", label=f"entered in error, not shown: {data.doses_in_error}")
