@@ -409,11 +409,6 @@ class Services:
             uow.clinics.get(clinic_id)
             return uow.patients.list_for_clinic(clinic_id)
 
-    def patient_count(self) -> int:
-        """How many patients the database holds."""
-        with self.uow(read_only=True) as uow:
-            return len(uow.patients.all_ids())
-
     def history(self, patient_id: str) -> list[tuple[str, str, str, str, str]]:
         """Every entry as rows (date, entry, detail, recorded by, entered-in-error), oldest first."""
         rows: list[tuple[dt.date, str, str, str, str]] = []
