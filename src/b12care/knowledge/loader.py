@@ -68,6 +68,7 @@ __all__ = [
     "list_packs",
     "load_overlay",
     "load_pack",
+    "load_pack_folder",
     "pack_directory",
     "rehash",
 ]
@@ -296,7 +297,12 @@ def _citations(models: list[CitationModel]) -> dict[str, Citation]:
 @lru_cache(maxsize=32)
 def load_pack(pack_id: str, version: str | None = None) -> Pack:
     """Load and verify a pack (cached: packs are immutable once loaded)."""
-    directory = pack_directory(pack_id, version)
+    return load_pack_folder(pack_directory(pack_id, version))
+
+
+def load_pack_folder(directory: Path) -> Pack:
+    """Load and verify the pack version in ``directory`` (``<pack-id>/<version>/``, not cached)."""
+    pack_id = directory.parent.name
     manifest = _validated(ManifestFile, _read_yaml(directory / "manifest.yaml"), f"{pack_id} manifest")
     actual = compute_hash(directory, manifest.files)
     if actual != manifest.content_hash:

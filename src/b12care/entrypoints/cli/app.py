@@ -20,11 +20,11 @@ from b12care.bootstrap import bootstrap, system_clock
 from b12care.domain.errors import B12CareError, InputError
 from b12care.entrypoints.cli.fhir import add_fhir_commands
 from b12care.entrypoints.cli.handout import add_handout_commands
+from b12care.entrypoints.cli.packs import add_packs_commands
 from b12care.entrypoints.cli.record import add_record_commands, parse_day
-from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_packs, render_plan
+from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_plan
 from b12care.entrypoints.cli.schedule import add_schedule_commands
 from b12care.entrypoints.cli.server import add_server_commands
-from b12care.knowledge import list_packs
 from b12care.service.case_file import parse_case_json, parse_forecast_case_json
 from b12care.service.forecasting import forecast_case, forecast_to_dict
 from b12care.service.plan_json import plan_to_dict
@@ -47,9 +47,16 @@ class OutputFormat(StrEnum):
 
 @contextmanager
 def _clean_errors(err: Console) -> Iterator[None]:
-    """Turn every deliberate error into one line on stderr and a non-zero exit."""
+    """Turn every deliberate error into one line on stderr and a non-zero exit (storage faults: 4 or 5,
+    see ``cli/faults.py``)."""
+    from b12care.entrypoints.cli.faults import storage_fault_exit, storage_fault_line
+    from b12care.service.ports import StorageFaultError
+
     try:
         yield
+    except StorageFaultError as error:
+        err.print(storage_fault_line(error), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(storage_fault_exit(error)) from None
     except InputError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
@@ -170,13 +177,6 @@ def create_app(
                 render_forecast(result, stdout)
 
     @app.command()
-    def packs() -> None:
-        """List knowledge packs, versions and records per verification grade."""
-        stdout, stderr = console(out, False), console(err, True)
-        with _clean_errors(stderr):
-            render_packs(list_packs(), stdout)
-
-    @app.command()
     def explain(
         rule_id: Annotated[str, typer.Argument(help="A record id, e.g. labs.total_b12.bands.")],
         pack: Annotated[str | None, typer.Option(help="Only this pack.")] = None,
@@ -194,6 +194,7 @@ def create_app(
     add_fhir_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_server_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_handout_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
+    add_packs_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 
 
