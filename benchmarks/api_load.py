@@ -24,96 +24,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import platform
 import random
 import shlex
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pydantic import SecretStr
 
-from b12care.adapters.fhir.outbound import export_patient
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
-from b12care.service.case_file import parse_case_json
 from b12care.service.demo import seed_demo
-from b12care.service.records import LabRecord, new_id
 from b12care.service.treatment import Services
 from bench_db import BenchDatabase
+from fake_ehr import ALGORITHMS, SERVICE, hook_request, load_private_key, sign, write_keys
+from loopback import Server, free_port, load_average, percentile, server_stack, start_server
 
 NAME = "b12care_bench_api"
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = ROOT / ".venv" / "bin" / "b12care"
-SERVICE = "b12care-patient-view"
-EHR = "https://ehr.bench.example.org"
-SUBJECT = "bench-ehr-client"
 SECRET = "api-load-benchmark-secret-key-of-at-least-32-chars"
 TARGET_P99_MS = 50.0
 TARGET_RPS = 500.0
-READY_SECONDS = 60.0
 MAX_POOL = 2000  # distinct patients whose prefetch is built (the calls pick among them at random)
 
 
 # ---------------------------------------------------------------------------------------------- set-up
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _prefetch(services: Services, patient_id: str, ehr_id: str) -> dict[str, Any]:
-    """The prefetch an EHR sends for one patient: b12care's FHIR export, split by resource type."""
-    view = services.view(patient_id)
-    with services.uow() as uow:
-        doses = uow.doses.list_for(patient_id)
-    case = parse_case_json(view.plan_version.case_json)
-    at = services.clock()
-    labs = [
-        LabRecord(new_id(), patient_id, lab.test, lab.value, lab.unit, lab.date, "ehr", at)
-        for lab in case.labs
-    ]
-    bundle = export_patient(view, doses, labs)
-    resources = [entry["resource"] for entry in bundle["entry"]]
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    # The EHR knows the patient by its own id and carries b12care's reference as an identifier.
-    patient = patient | {"id": ehr_id}
-
-    def searchset(kind: str) -> dict[str, Any]:
-        found = [r for r in resources if r["resourceType"] == kind]
-        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in found]}
-
-    return {
-        "patient": patient,
-        "labs": searchset("Observation"),
-        "doses": searchset("MedicationAdministration"),
-    }
-
-
-def _request(reference: str, prefetch: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "hook": "patient-view",
-        "hookInstance": str(uuid.uuid4()),
-        "context": {"userId": "Practitioner/bench-1", "patientId": prefetch["patient"]["id"]},
-        "prefetch": prefetch,
-    }
 
 
 def seed(app: App, count: int, pool: int) -> tuple[str, list[dict[str, Any]]]:
@@ -128,114 +70,20 @@ def seed(app: App, count: int, pool: int) -> tuple[str, list[dict[str, Any]]]:
     for patient_id in random.Random(4).sample(ids, min(pool, len(ids))):
         with app.uow() as uow:
             reference = uow.patients.get(patient_id).reference
-        prefetch = _prefetch(services, patient_id, f"ehr-{reference}")
-        requests.append(_request(reference, prefetch))
+        requests.append(hook_request(services, patient_id, reference))
     return clinic_id, requests
-
-
-ALGORITHMS = ("ES384", "RS384")
-
-
-def _write_keys(folder: Path, clinic_id: str, public_url: str, alg: str) -> tuple[Path, Path]:
-    """An ``alg`` key pair: the private PEM for the driver, the issuers file (public PEM) for the server."""
-    private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey = (
-        ec.generate_private_key(ec.SECP384R1())
-        if alg == "ES384"
-        else rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    )
-    private_pem = folder / "ehr-private.pem"
-    private_pem.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    public = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    issuers = folder / "issuers.json"
-    issuers.write_text(
-        json.dumps(
-            {
-                "public_url": public_url,
-                "issuers": [
-                    {
-                        "iss": EHR,
-                        "clinic_id": clinic_id,
-                        "keys": [public.decode()],
-                        "algorithms": [alg],
-                        "subjects": [SUBJECT],
-                    }
-                ],
-            }
-        )
-    )
-    return private_pem, issuers
-
-
-@dataclass
-class Server:
-    """``b12care serve`` in its own process group (uvicorn's workers included)."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def print_problems(self, limit: int = 20) -> None:
-        """Show the log lines that name an error or warning (the log is removed with the folder)."""
-        marks = ("Traceback", "ERROR", "WARNING", "Error")
-        lines = self.log.read_text(errors="replace").splitlines()
-        for line in [x for x in lines if any(m in x for m in marks)][:limit]:
-            print(f"server log: {line}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-def start_server(env: dict[str, str], port: int, workers: int, log: Path) -> Server:
-    """Start the server and wait until discovery answers."""
-    command = [str(SERVER), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    print(f"server: {shlex.join(command)}", flush=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited ({process.returncode}); see {log}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/cds-services", timeout=1.0).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"the server did not answer within {READY_SECONDS:.0f} s; see {log}")
 
 
 # ------------------------------------------------------------------------------------- load generator
 
 
-def _sign(private_key: Any, audience: str, count: int, alg: str) -> list[str]:
-    now = int(time.time())
-    claims = {"iss": EHR, "sub": SUBJECT, "aud": audience, "iat": now, "exp": now + 900}
-    return [jwt.encode(claims | {"jti": str(uuid.uuid4())}, private_key, algorithm=alg) for _ in range(count)]
-
-
 async def _drive(config: dict[str, Any]) -> dict[str, Any]:
     """Post hook calls from ``clients`` connections; latencies of the calls started in the window."""
     bodies = [json.dumps(r).encode() for r in config["requests"]]
-    private_key = serialization.load_pem_private_key(Path(config["key"]).read_bytes(), password=None)
+    private_key = load_private_key(Path(config["key"]))
     audience = f"{config['public_url']}/cds-services"
     started = time.perf_counter()
-    tokens = _sign(private_key, audience, config["tokens"], config["alg"])
+    tokens = sign(private_key, audience, config["tokens"], config["alg"])
     signing = time.perf_counter() - started
     extra_signed = 0
     rng = random.Random(7)
@@ -259,7 +107,7 @@ async def _drive(config: dict[str, Any]) -> dict[str, Any]:
                 if tokens:
                     token = tokens.pop()
                 else:  # the pool ran dry: sign here (outside the measured interval)
-                    token = _sign(private_key, audience, 1, config["alg"])[0]
+                    token = sign(private_key, audience, 1, config["alg"])[0]
                     extra_signed += 1
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
                 body = bodies[rng.randrange(len(bodies))]
@@ -292,7 +140,7 @@ async def _drive(config: dict[str, Any]) -> dict[str, Any]:
         "tokens": config["tokens"],
         "extra_signed": extra_signed,
         "seconds": seconds,
-        "loadavg_after": Path("/proc/loadavg").read_text().strip(),
+        "loadavg_after": load_average(),
     }
 
 
@@ -306,11 +154,6 @@ def drive(config_path: Path) -> None:
 # -------------------------------------------------------------------------------------------- report
 
 
-def _percentile(sorted_values: list[float], share: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(share * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
 def summarise(label: str, results: dict[str, Any]) -> dict[str, Any]:
     values = sorted(results["latencies"])
     statuses = {int(k): v for k, v in results["statuses"].items()}
@@ -321,8 +164,8 @@ def summarise(label: str, results: dict[str, Any]) -> dict[str, Any]:
         "requests": len(values),
         "rps": len(values) / results["seconds"],
         "p50": 1000 * statistics.median(values) if values else float("nan"),
-        "p90": 1000 * _percentile(values, 0.90) if values else float("nan"),
-        "p99": 1000 * _percentile(values, 0.99) if values else float("nan"),
+        "p90": 1000 * percentile(values, 0.90) if values else float("nan"),
+        "p99": 1000 * percentile(values, 0.99) if values else float("nan"),
         "max": 1000 * values[-1] if values else float("nan"),
         "ok": ok,
         "errors": errors,
@@ -365,15 +208,6 @@ def report(label: str, results: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------------------------- main
 
 
-def _server_stack() -> str:
-    """The load average now and what uvicorn's "auto" loop and parser pick (what ``serve`` ships)."""
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return (
-        f"load average before: {Path('/proc/loadavg').read_text().strip()}; server: uvicorn {loop} + {http}"
-    )
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -405,28 +239,31 @@ def main() -> None:
     print(
         f"command: {shlex.join([sys.executable, *sys.argv])}\n"
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{platform.platform()}\n{_server_stack()}"
+        f"{platform.platform()}\nload average before: {load_average()}; server: {server_stack()}"
     )
     workers = 1 if args.database == "sqlite" else args.workers
     database = BenchDatabase(NAME, args.database)
     database.drop()
     database.create()
     folder = Path(tempfile.mkdtemp(prefix="b12care-api-load-"))
-    port = _free_port()
+    port = free_port()
     public_url = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=database.url(), secret_key=SecretStr(SECRET), public_url=public_url)
     server: Server | None = None
     try:
         with bootstrap(settings) as app:
             clinic_id, requests = seed(app, args.patients, MAX_POOL)
-        key, issuers = _write_keys(folder, clinic_id, public_url, args.alg)
+        key, issuers = write_keys(folder, clinic_id, public_url, args.alg)
         env = os.environ | {
             "B12CARE_DATABASE_URL": database.url(),
             "B12CARE_SECRET_KEY": SECRET,
             "B12CARE_PUBLIC_URL": public_url,
             "B12CARE_CDS_ISSUERS_FILE": str(issuers),
         }
-        server = start_server(env, port, workers, folder / "server.log")
+        try:
+            server = start_server(env, port, workers, folder / "server.log")
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         tokens = args.tokens or int(1000 * (args.seconds + args.warmup))
         config = {
             "url": server.url,
