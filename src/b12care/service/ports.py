@@ -17,8 +17,17 @@ Errors (under ``B12CareError``)::
     StorageError
      ├── RecordNotFoundError      no row with that id
      ├── AlreadyEnteredInError    the entry already carries an entered-in-error mark
-     └── ConstraintError          the database refused the write (unknown clinic/patient, duplicate
-                                  plan version, value out of range); roll the unit of work back
+     ├── ConstraintError          the database refused the write (unknown clinic/patient, duplicate
+     │                            plan version, value out of range); roll the unit of work back
+     └── StorageFaultError        the database cannot do its work now; the unit of work rolled back,
+          │                       nothing of it was stored (``reason``: the driver's one-line cause)
+          ├── StorageUnavailableError  unreachable, connection lost, restarting, busy: retry later
+          ├── StorageFullError         its disk (or size limit) is full: an admin must free space
+          └── StorageReadOnlyError     read-only file, filesystem or server: an admin must make it
+                                       writable
+
+The adapters raise the three faults in place of driver errors, so every face can answer them plainly
+(HTTP 503, a distinct CLI exit code, an error page) without knowing SQL.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
 
 from b12care.domain.errors import B12CareError
 from b12care.service.records import (
@@ -61,6 +70,10 @@ __all__ = [
     "RecordNotFoundError",
     "ReviewRepository",
     "StorageError",
+    "StorageFaultError",
+    "StorageFullError",
+    "StorageReadOnlyError",
+    "StorageUnavailableError",
     "SymptomCheckRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -96,6 +109,47 @@ class AlreadyEnteredInError(StorageError):
 
 class ConstraintError(StorageError):
     """The database refused a write (a reference, uniqueness or range rule); roll back the unit of work."""
+
+
+class StorageFaultError(StorageError):
+    """The database cannot do its work now. The transaction rolled back: nothing of it was stored.
+
+    ``str(error)`` says what happened and what to do, in words fit for the person at the screen;
+    ``reason`` is the driver's cause in one line (no SQL, no values), for the admin's log or terminal.
+    """
+
+    message: ClassVar[str] = "the database failed; nothing was changed"
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(self.message)
+        self.reason = reason
+
+
+class StorageUnavailableError(StorageFaultError):
+    """The database cannot be reached: down, restarting, connection lost, or too busy. Transient."""
+
+    message = (
+        "the database cannot be reached just now (down, restarting or busy); nothing was changed - "
+        "retry in a moment; if it persists, an admin must check the database server"
+    )
+
+
+class StorageFullError(StorageFaultError):
+    """The disk holding the database, or the database's own size limit, is full."""
+
+    message = (
+        "the database's disk is full; nothing was changed - an admin must free disk space "
+        "(or raise the database's size limit), then retry"
+    )
+
+
+class StorageReadOnlyError(StorageFaultError):
+    """The database is read-only: its file or filesystem, or the server (a standby, a read-only setting)."""
+
+    message = (
+        "the database is read-only; nothing was changed - an admin must make it writable again "
+        "(file or filesystem permissions, or the server's read-only setting), then retry"
+    )
 
 
 class ClinicRepository(Protocol):

@@ -3,7 +3,12 @@
 SQLite (the embedded default): WAL journal (readers never block the writer), foreign keys on (off by
 default in SQLite), a busy timeout so a second process waits instead of failing, and every transaction
 begun with ``BEGIN IMMEDIATE`` so two writers queue up at the start rather than fail on lock upgrade.
-PostgreSQL: ``pool_pre_ping`` so a restarted server costs a reconnect, not an error.
+PostgreSQL: ``pool_pre_ping`` so a restarted server costs a reconnect, not an error, and a connect
+timeout (``CONNECT_TIMEOUT_SECONDS`` unless the URL sets ``connect_timeout``) so a request waits a bounded
+time for a server that does not answer.
+
+On both, driver errors that mean the database cannot work now (unreachable, full, read-only) are raised
+as the service's storage faults (:mod:`b12care.adapters.db.faults`).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["BUSY_TIMEOUT_MS", "create_database_engine", "sqlite_file"]
+from b12care.adapters.db.faults import install_fault_translation
+
+__all__ = ["BUSY_TIMEOUT_MS", "CONNECT_TIMEOUT_SECONDS", "create_database_engine", "sqlite_file"]
 
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def sqlite_file(url: str | URL) -> Path | None:
@@ -66,5 +74,8 @@ def create_database_engine(url: str | URL) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_immediate)
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    else:
+        timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
+    install_fault_translation(engine)
+    return engine

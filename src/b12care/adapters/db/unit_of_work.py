@@ -1,4 +1,10 @@
-"""The SQL unit of work: one connection, one transaction, every repository on it."""
+"""The SQL unit of work: one connection, one transaction, every repository on it.
+
+When the database fails mid-way (see :mod:`b12care.adapters.db.faults`) the caller gets the storage
+fault - ``StorageUnavailableError``, ``StorageFullError`` or ``StorageReadOnlyError`` - and the
+transaction is rolled back whole: nothing of it is stored. Rolling back on a connection the failure
+broke may fail too; the first error is the one raised.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from b12care.adapters.db.accounts import SqlUserRepository
 from b12care.adapters.db.audit import SqlAuditLog
@@ -21,7 +28,7 @@ from b12care.adapters.db.repositories import (
     SqlReviewRepository,
     SqlSymptomCheckRepository,
 )
-from b12care.service.ports import UnitOfWorkFactory
+from b12care.service.ports import StorageFaultError, StorageUnavailableError, UnitOfWorkFactory
 
 __all__ = ["SqlUnitOfWork", "sql_unit_of_work_factory"]
 
@@ -48,7 +55,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("a unit of work is entered once; make a new one per use")
-        connection = self._engine.connect()
+        try:
+            connection = self._engine.connect()
+        except PoolTimeoutError as error:  # every pooled connection busy for the pool's whole timeout
+            raise StorageUnavailableError("no free database connection in the pool") from error
         if self._read_only:  # reads only: no write lock (SQLite BEGIN DEFERRED)
             connection = connection.execution_options(**{READ_ONLY: True})
         self._connection = connection
@@ -73,6 +83,9 @@ class SqlUnitOfWork:
         connection = self._active()
         try:
             connection.rollback()
+        except StorageFaultError:
+            if exc is None:  # nothing failed before: the rollback's own failure is the news
+                raise
         finally:
             connection.close()
 

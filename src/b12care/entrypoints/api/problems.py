@@ -11,9 +11,23 @@ KnowledgeError                         422
 AuthenticationError                    401     ``WWW-Authenticate: Bearer``
 PermissionDeniedError                  403
 RateLimitedError                       429     ``Retry-After``
+StorageUnavailableError                503     ``fault: unavailable``, ``Retry-After`` (RETRY_AFTER_SECONDS)
+StorageFullError                       503     ``fault: full``; ``detail`` says an admin must free space
+StorageReadOnlyError                   503     ``fault: read_only``; ``detail`` says an admin must make it
+                                               writable
 HTTPException (routing, methods)       its own
 anything else                          500     no traceback, nothing of the request
 =====================================  ======  ============================================
+
+Storage faults are 503 (Service Unavailable), all three. 503 is the status every HTTP client, proxy and
+load balancer knows means "the server cannot serve this now; not your request's fault; try later or
+elsewhere", and it is true of each: the request was fine, the record is untouched (the transaction rolled
+back), and it will succeed unchanged once the database is back, has room or is writable again. 507
+(Insufficient Storage) is WebDAV's (RFC 4918): generic clients do not know it, and it would fit the full
+disk only, not the read-only database. What differs is who acts: ``Retry-After`` is sent only for the
+transient fault (the service recovers by itself); for a full or read-only database the ``fault`` member
+and the ``detail`` tell the reader that an admin must act. The driver's cause goes to the server log
+(one line, no SQL and no values), never to the client.
 """
 
 from __future__ import annotations
@@ -29,9 +43,30 @@ from starlette.exceptions import HTTPException
 
 from b12care.domain.errors import InputError, KnowledgeError, UnknownRuleError
 from b12care.service.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
-from b12care.service.ports import AlreadyEnteredInError, ConstraintError, RecordNotFoundError
+from b12care.service.ports import (
+    AlreadyEnteredInError,
+    ConstraintError,
+    RecordNotFoundError,
+    StorageFaultError,
+    StorageFullError,
+    StorageReadOnlyError,
+    StorageUnavailableError,
+)
 
-__all__ = ["PROBLEM_JSON", "install_problem_handlers", "problem", "problem_responses"]
+__all__ = [
+    "PROBLEM_JSON",
+    "RETRY_AFTER_SECONDS",
+    "install_problem_handlers",
+    "log_storage_fault",
+    "problem",
+    "problem_responses",
+    "storage_fault_headers",
+    "storage_fault_kind",
+    "storage_fault_problem",
+]
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for an unreachable database asks clients to wait: a restarting PostgreSQL is back in seconds."""
 
 PROBLEM_JSON = "application/problem+json"
 _log = logging.getLogger("b12care.api")
@@ -48,6 +83,12 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
+}
+_FAULT_KINDS: dict[type[StorageFaultError], str] = {
+    StorageUnavailableError: "unavailable",
+    StorageFullError: "full",
+    StorageReadOnlyError: "read_only",
 }
 
 
@@ -148,6 +189,34 @@ def _rate_limited(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def storage_fault_kind(error: StorageFaultError) -> str:
+    """``unavailable``, ``full`` or ``read_only`` (``unavailable`` for any other storage fault)."""
+    return next((kind for cls, kind in _FAULT_KINDS.items() if isinstance(error, cls)), "unavailable")
+
+
+def log_storage_fault(request: Request, error: StorageFaultError) -> None:
+    """One warning line for the admin: the fault, the route (a template, no ids) and the driver's cause."""
+    route = getattr(request.scope.get("route"), "path", "?")
+    _log.warning(
+        "storage fault (%s) on %s %s: %s", storage_fault_kind(error), request.method, route, error.reason
+    )
+
+
+def storage_fault_headers(error: StorageFaultError) -> dict[str, str]:
+    """``Retry-After`` for the fault the service recovers from by itself; none when an admin must act."""
+    kind = storage_fault_kind(error)
+    return {"Retry-After": str(RETRY_AFTER_SECONDS)} if kind == "unavailable" else {}
+
+
+def storage_fault_problem(request: Request, error: Exception) -> JSONResponse:
+    """503 problem JSON for a storage fault: what happened, that nothing was changed, who must act."""
+    assert isinstance(error, StorageFaultError)
+    log_storage_fault(request, error)
+    headers = storage_fault_headers(error)
+    extra: dict[str, Any] = {"retry_after": RETRY_AFTER_SECONDS} if headers else {}
+    return problem(503, str(error), headers=headers, fault=storage_fault_kind(error), **extra)
+
+
 def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code, "Error")
@@ -173,5 +242,7 @@ def install_problem_handlers(api: FastAPI) -> None:
     api.add_exception_handler(AuthenticationError, _unauthenticated)
     api.add_exception_handler(PermissionDeniedError, _forbidden)
     api.add_exception_handler(RateLimitedError, _rate_limited)
+    # One handler for the base class: the web pages replace it with theirs, which hands API requests back.
+    api.add_exception_handler(StorageFaultError, storage_fault_problem)
     api.add_exception_handler(HTTPException, _http)
     api.add_exception_handler(Exception, _unexpected)
