@@ -10,12 +10,20 @@ Standard library only: this file is what creates the environment everything else
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import urllib.error
+import urllib.request
 import venv
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -73,6 +81,136 @@ def ensure_chromium() -> None:
         run(install)
 
 
+# Known vulnerabilities accepted on purpose (pip-audit --ignore-vuln): ID -> why it cannot harm b12care and
+# what would end the exception. Empty: every finding fails `tasks.py test` until its package is upgraded.
+AUDIT_ACCEPTED: dict[str, str] = {}
+AUDIT_TIMEOUT = 600  # seconds for the whole pip-audit run: a PyPI outage fails the step instead of hanging it
+PYPI_TIMEOUT = 20  # seconds per request to PyPI
+PYPI_PROJECT = "https://pypi.org/pypi/{}/json"
+
+
+class AuditIncompleteError(Exception):
+    """The dependency audit could not finish: PyPI unreachable or too slow, or an unreadable answer."""
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pypi_project(name: str) -> dict[str, Any]:
+    """PyPI's JSON page of a project (its latest release and that release's known vulnerabilities)."""
+    try:
+        with urllib.request.urlopen(PYPI_PROJECT.format(name), timeout=PYPI_TIMEOUT) as answer:
+            page: dict[str, Any] = json.load(answer)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:  # not on PyPI at all: nothing to read, so the distribution stays unaudited
+            return {}
+        raise AuditIncompleteError(f"PyPI did not answer for {name}: {error}") from None
+    except (OSError, ValueError) as error:
+        raise AuditIncompleteError(f"PyPI did not answer for {name}: {error}") from None
+    return page
+
+
+def audit_findings(
+    report: dict[str, Any], installed: dict[str, str], project: Callable[[str], dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """The known vulnerabilities of a pip-audit JSON ``report`` and the distributions it could not audit.
+
+    pip-audit reads each installed release's vulnerabilities from PyPI (``/pypi/NAME/VERSION/json``). A
+    distribution it skips as not found there (a PyPI mirror that serves only project pages answers so for
+    every one) is looked up on its project page, ``project(name)``, whose ``vulnerabilities`` are those of
+    the project's latest release: they apply when that is the ``installed`` version; otherwise the
+    distribution is returned as not audited. Withdrawn advisories and AUDIT_ACCEPTED ids do not count.
+    """
+    findings: list[str] = []
+    unaudited: list[str] = []
+    lookups: list[tuple[str, str]] = []
+    for dependency in report.get("dependencies", []):
+        name, reason = dependency["name"], dependency.get("skip_reason")
+        if reason is None:
+            findings += [
+                f"{name} {dependency['version']}: {_advisory(v, 'fix_versions')}" for v in dependency["vulns"]
+            ]
+        elif "not found on PyPI" in reason and _canonical(name) in installed:
+            lookups.append((name, installed[_canonical(name)]))
+        elif "editable" not in reason:  # the editable one is b12care itself, which is not on PyPI
+            unaudited.append(f"{name}: {reason}")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pages = list(pool.map(project, [name for name, _ in lookups]))
+    for (name, version), page in zip(lookups, pages, strict=True):
+        latest = page.get("info", {}).get("version")
+        if latest != version:
+            unaudited.append(
+                f"{name} {version}: only the advisories of the latest release ({latest}) could be read"
+            )
+            continue
+        for advisory in page.get("vulnerabilities") or []:
+            ids = {advisory["id"], *advisory.get("aliases", [])}
+            if not advisory.get("withdrawn") and not ids & AUDIT_ACCEPTED.keys():
+                findings.append(f"{name} {version}: {_advisory(advisory, 'fixed_in')}")
+    return findings, unaudited
+
+
+def _advisory(advisory: dict[str, Any], fixed_key: str) -> str:
+    fixed = ", ".join(advisory.get(fixed_key) or []) or "no fixed release yet"
+    return f"{advisory['id']} (fixed in {fixed})"
+
+
+def _audit_report() -> dict[str, Any]:
+    """Run pip-audit over .venv's installed distributions (not the editable project) and read its report."""
+    accepted = [option for vuln in sorted(AUDIT_ACCEPTED) for option in ("--ignore-vuln", vuln)]
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "audit.json"
+        command = [
+            str(BIN / "pip-audit"), "--local", "--skip-editable", "--vulnerability-service", "pypi",
+            "--timeout", str(PYPI_TIMEOUT), "--progress-spinner", "off",
+            "--format", "json", "--output", str(output), *accepted,
+        ]  # fmt: skip
+        print("$", " ".join(command), flush=True)
+        try:
+            completed = subprocess.run(command, cwd=ROOT, check=False, timeout=AUDIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise AuditIncompleteError(f"pip-audit did not finish within {AUDIT_TIMEOUT} s") from None
+        if not output.exists():
+            raise AuditIncompleteError(
+                f"pip-audit stopped with exit code {completed.returncode} and no report"
+            )
+        report: dict[str, Any] = json.loads(output.read_text())
+    return report
+
+
+def _installed() -> dict[str, str]:
+    listed = subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "list", "--format", "json"],
+        cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return {_canonical(item["name"]): item["version"] for item in json.loads(listed.stdout)}
+
+
+def audit_dependencies() -> None:
+    """Fail on a known vulnerability of any installed dependency (pip-audit, PyPI's advisories).
+
+    An audit that cannot finish (PyPI down or too slow) fails the task under CI and only warns elsewhere,
+    so an offline developer can still run the tests; distributions that could not be audited are listed.
+    """
+    try:
+        findings, unaudited = audit_findings(_audit_report(), _installed(), _pypi_project)
+    except AuditIncompleteError as error:
+        if os.environ.get("CI"):
+            print(f"tasks: the dependency audit could not finish: {error}", file=sys.stderr, flush=True)
+            sys.exit(1)
+        print(f"tasks: WARNING: dependency audit skipped: {error}", file=sys.stderr, flush=True)
+        return
+    for entry in unaudited:
+        print(f"tasks: not audited: {entry}", flush=True)
+    if findings:
+        print("tasks: known vulnerabilities (raise the lower bound in pyproject.toml):", file=sys.stderr)
+        for finding in findings:
+            print(f"  {finding}", file=sys.stderr, flush=True)
+        sys.exit(1)
+    print("tasks: dependency audit: no known vulnerabilities", flush=True)
+
+
 def task_test() -> None:
     ensure_venv("dev")
     ensure_chromium()
@@ -81,6 +219,7 @@ def task_test() -> None:
     run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])
     run([tool("mypy")])
     run([tool("lint-imports")])
+    audit_dependencies()  # pip-audit: a known vulnerability of an installed dependency fails the task
     run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
 
