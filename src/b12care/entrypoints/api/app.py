@@ -27,6 +27,7 @@ from b12care.entrypoints.api import (
     recall,
     users,
 )
+from b12care.entrypoints.api.headers import install_security_headers
 from b12care.entrypoints.api.problems import install_problem_handlers
 from b12care.entrypoints.web import install_web
 from b12care.entrypoints.web import router as web_router
@@ -84,6 +85,7 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
     )
     install_problem_handlers(api)
     install_web(api)
+    install_security_headers(api)  # on every response, 500s too: after the problem handlers
 
     @api.get("/health", tags=["health"])
     def health() -> dict[str, str]:
