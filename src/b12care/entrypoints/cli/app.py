@@ -18,6 +18,8 @@ from rich.console import Console
 
 from b12care.bootstrap import bootstrap, system_clock
 from b12care.domain.errors import B12CareError, InputError
+from b12care.entrypoints.cli.backup import add_backup_commands
+from b12care.entrypoints.cli.export import add_export_commands
 from b12care.entrypoints.cli.fhir import add_fhir_commands
 from b12care.entrypoints.cli.handout import add_handout_commands
 from b12care.entrypoints.cli.packs import add_packs_commands
@@ -187,6 +189,8 @@ def create_app(
     add_fhir_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_server_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_handout_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
+    add_backup_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
+    add_export_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     add_packs_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 

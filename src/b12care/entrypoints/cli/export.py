@@ -1,0 +1,84 @@
+"""``b12care export --patient ID | --clinic ID --format fhir|csv [--output FILE]`` (docs/backup.md).
+
+FHIR: one R4 Bundle (collection) of every exported patient's Patient, CarePlan, MedicationRequest,
+MedicationAdministrations and Observations. CSV: one row per recorded entry, formulas defused
+(``b12care.service.export``). An unknown id exits 2 naming ``patient`` or ``clinic``. With ``--output``
+the file appears whole or not at all (written beside, then renamed).
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from b12care.bootstrap import bootstrap
+from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard
+from b12care.entrypoints.cli.record import parse_day
+from b12care.service.export import csv_chunks, patients_to_export
+from b12care.service.treatment import Services
+
+__all__ = ["ExportFormat", "add_export_commands", "write_whole"]
+
+
+class ExportFormat(StrEnum):
+    """What ``export`` writes."""
+
+    fhir = "fhir"
+    csv = "csv"
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it: the file appears whole or not at all."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        partial.replace(path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise InputError("--output", f"cannot write {path}: {error.strerror}") from None
+
+
+def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``export`` on ``app``."""
+
+    @app.command("export")
+    def export_command(
+        patient_id: Annotated[str | None, typer.Option("--patient", help="Export this patient.")] = None,
+        clinic_id: Annotated[
+            str | None, typer.Option("--clinic", help="Export every patient of this clinic.")
+        ] = None,
+        output_format: Annotated[
+            ExportFormat, typer.Option("--format", help="fhir (one R4 Bundle) or csv (a row per entry).")
+        ] = ExportFormat.fhir,
+        output: Annotated[Path | None, typer.Option(help="Write here (default: standard output).")] = None,
+        as_of: Annotated[
+            str | None, typer.Option(help="FHIR: forecast date YYYY-MM-DD of the care plans (default today).")
+        ] = None,
+    ) -> None:
+        """Export one patient or a clinic: every recorded entry, entered-in-error ones marked."""
+        with guard(console(True)):
+            day = parse_day(as_of, "--as-of") if as_of else None
+            with bootstrap() as started:
+                services = Services(started.uow, started.clock)
+                patients = patients_to_export(started.uow, patient_id=patient_id, clinic_id=clinic_id)
+                if output_format is ExportFormat.csv:
+                    text = "".join(csv_chunks(started.uow, patients))
+                else:
+                    import json
+
+                    from b12care.adapters.fhir.bulk import export_patients
+
+                    bundle = export_patients(services, patients, day)
+                    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+            if output is None:
+                console(False).out(text, highlight=False, end="")
+            else:
+                write_whole(output, text)
