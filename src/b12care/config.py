@@ -14,6 +14,14 @@ The REST API also reads:
 - ``B12CARE_PUBLIC_URL`` (default ``http://127.0.0.1:8000``): the base URL put in share links.
 - ``B12CARE_LOGIN_MAX_FAILURES`` (default 5) failed logins per username and client within
   ``B12CARE_LOGIN_WINDOW_MINUTES`` (default 15) lock that pair out (HTTP 429) until the window passes.
+- ``B12CARE_MAX_BODY_BYTES`` (default 10 MiB, 10,485,760): a request body over it is refused (HTTP 413)
+  before it is read whole. It still admits a realistic FHIR import bundle: the official R4 examples
+  with their narrative are 1.5-5.5 kB a resource, so one patient's ten years of monthly doses and labs
+  (about 160 resources, under 1 MB) fits ten times over; every other body (a case file is at most
+  1 MB) is far smaller.
+- ``B12CARE_MAX_JSON_DEPTH`` (default 64): a JSON body whose arrays and objects nest deeper is refused
+  (HTTP 422, field ``body``) before it is parsed. The official R4 examples nest at most 9 levels (12
+  inside a Bundle), CDS Hooks requests 10; Python's own parser fails with RecursionError near 1,000.
 """
 
 from __future__ import annotations
@@ -85,6 +93,9 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # CDS Hooks: a YAML/JSON file of trusted EHR issuers, their keys and clinics (adapters/cds/settings.py).
     cds_issuers_file: Path | None = None
+    # Request limits of the whole app (entrypoints/api/limits.py): 413 above the size, 422 above the depth.
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    max_json_depth: int = Field(default=64, ge=8, le=256)
 
     @field_validator("database_url")
     @classmethod

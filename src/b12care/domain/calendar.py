@@ -15,7 +15,7 @@ from typing import Literal
 
 from b12care.domain.errors import InputError
 
-__all__ = ["Interval", "IntervalUnit", "add_interval", "parse_interval"]
+__all__ = ["LATEST_DAY", "Interval", "IntervalUnit", "add_interval", "check_day", "parse_interval"]
 
 IntervalUnit = Literal["day", "week", "month"]
 
@@ -23,6 +23,20 @@ _UNIT_WORDS: dict[str, IntervalUnit] = {"d": "day", "w": "week", "m": "month"}
 _INTERVAL_TEXT = re.compile(r"^\s*(\d{1,3})\s*([dwm])\s*$")
 _APPROX_DAYS: dict[IntervalUnit, int] = {"day": 1, "week": 7, "month": 30}
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+LATEST_DAY = date(2999, 12, 31)
+"""The last day a case or record entry may carry: schedules, forecasts and recall spans run years past
+their dates, and Python's dates end at 9999-12-31 (a bound of the arithmetic, not a clinical one)."""
+
+
+def check_day(day: date, field: str) -> date:
+    """``day``, or InputError naming ``field`` when it is after :data:`LATEST_DAY`."""
+    if day > LATEST_DAY:
+        raise InputError(
+            field, f"{day.isoformat()} is after {LATEST_DAY.isoformat()}, the last day planned for"
+        )
+    return day
 
 
 @dataclass(frozen=True, slots=True, order=False)

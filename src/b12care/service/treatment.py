@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, cast
 
-from b12care.domain.calendar import parse_interval
+from b12care.domain.calendar import check_day, parse_interval
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.forecast import Forecast
@@ -291,6 +291,7 @@ class Services:
 
     def record_dose(self, patient_id: str, dose: DoseInput, actor: str) -> DoseRecord:
         """Record a dose (given, or not done with a reason); a repeated idempotency key stores one dose."""
+        check_day(dose.date, "date")
         status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
 
         def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
@@ -321,6 +322,7 @@ class Services:
         self, patient_id: str, *, test: Test, value: Decimal, unit: str, day: dt.date, actor: str
     ) -> LabRecord:
         """Record a laboratory result (units checked against the patient's pack)."""
+        check_day(day, "date")
 
         def add(uow: UnitOfWork, at: dt.datetime) -> LabRecord:
             version = uow.plans.latest(patient_id)
@@ -335,6 +337,7 @@ class Services:
         self, patient_id: str, day: dt.date, overall: Overall, scores: dict[str, int], actor: str
     ) -> SymptomCheckRecord:
         """Record a symptom check: scores 0-3 and the overall direction."""
+        check_day(day, "date")
 
         def add(uow: UnitOfWork, at: dt.datetime) -> SymptomCheckRecord:
             return uow.symptom_checks.add(
@@ -354,6 +357,7 @@ class Services:
         new_interval: str | None = None,
     ) -> ReviewRecord:
         """Record a clinical review; an interval change also becomes a new plan version citing it."""
+        check_day(day, "date")
         if new_interval is not None:
             parse_interval(new_interval, "new_interval")
 

@@ -141,7 +141,7 @@ def gather_ehr_data(
                         "entry": [{"resource": r} for r in fhir.search(query, kinds[key])],
                     }
                 )
-            except (httpx.HTTPError, ValueError) as error:
+            except (httpx.HTTPError, ValueError, RecursionError) as error:  # RecursionError: JSON too deep
                 raise DataUnavailableError(
                     [key], f"the FHIR server did not answer {query}: {error}"
                 ) from None

@@ -41,6 +41,9 @@ from b12care.service.treatment import DoseInput, Services
 __all__ = ["IMPORTABLE_BUNDLE_TYPES", "ImportIssue", "ImportReport", "ImportedEntry", "import_bundle"]
 
 IMPORTABLE_BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset")
+MAX_BUNDLE_DEPTH = 64
+"""Arrays and objects nested deeper are no FHIR Bundle (the official R4 examples nest at most 12 levels
+inside one) and would exhaust Python's recursion when the Bundle is copied or validated."""
 _DOSE_TYPES = ("MedicationAdministration", "MedicationStatement")
 
 IssueKind = Literal[
@@ -126,6 +129,19 @@ class _Entry:
         return value if isinstance(value, str) else None
 
 
+def _nesting(value: object) -> int:
+    """How deep the arrays and objects of ``value`` nest (a loop, not recursion; stops past the limit)."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending and deepest <= MAX_BUNDLE_DEPTH:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, Mapping) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
     """Validate the Bundle (shell and every resource) with the R4B models; raise naming the element.
 
@@ -134,9 +150,13 @@ def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
     """
     if not isinstance(bundle, Mapping):
         raise MalformedResourceError("Bundle", None, "", "must be a JSON object")
+    if _nesting(bundle) > MAX_BUNDLE_DEPTH:
+        raise InputError("Bundle", f"arrays and objects nested deeper than {MAX_BUNDLE_DEPTH} levels")
     for index, item in enumerate(bundle.get("entry") or []):
         resource = item.get("resource") if isinstance(item, Mapping) else None
         kind = resource.get("resourceType") if isinstance(resource, Mapping) else None
+        if kind is not None and not isinstance(kind, str):
+            raise InputError(f"Bundle.entry[{index}].resource.resourceType", "must be a string")
         if kind is not None and kind not in R4_ONLY_RESOURCE_TYPES:
             try:
                 get_fhir_model_class(str(kind))

@@ -30,6 +30,7 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from fhir.resources.R4B.resource import Resource
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from b12care.domain.calendar import LATEST_DAY
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose
@@ -108,6 +109,24 @@ def validate_resource(resource: Mapping[str, Any], model: type[R]) -> R:
 V = TypeVar("V", bound=BaseModel)
 
 
+def _first_null(resource: Mapping[str, Any]) -> str | None:
+    """The path of the first element whose value is JSON null, if any (a loop, not recursion: any depth)."""
+    pending: list[tuple[str, Any]] = [("", resource)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, Mapping):
+            items = [(f"{path}.{key}" if path else str(key), item) for key, item in value.items()]
+        elif isinstance(value, list):
+            items = [(f"{path}[{index}]", item) for index, item in enumerate(value)]
+        else:
+            continue
+        for where, item in items:
+            if item is None and isinstance(value, Mapping):
+                return where
+        pending.extend(reversed(items))
+    return None
+
+
 def _validated(resource: Mapping[str, Any], model: type[V], expected: str) -> V:
     if not isinstance(resource, Mapping):
         raise MalformedResourceError(expected, None, "", "must be a JSON object")
@@ -115,6 +134,11 @@ def _validated(resource: Mapping[str, Any], model: type[V], expected: str) -> V:
     if seen != expected:
         raise MalformedResourceError(
             expected, _id_of(resource), "resourceType", f"expected {expected}, got {seen!r}"
+        )
+    null = _first_null(resource)
+    if null is not None:  # the models take a null as absent, even for a required element
+        raise MalformedResourceError(
+            expected, _id_of(resource), null, "null is not FHIR JSON (leave the element out)"
         )
     try:
         return model.model_validate(dict(resource))
@@ -209,10 +233,14 @@ _Event = MedicationAdministration | MedicationStatement | _MappedAdministration
 
 
 def _day(value: object, resource_type: str, resource_id: str | None, element: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()  # the clinical day as recorded, in the resource's own offset
     if isinstance(value, dt.date):
-        return value
+        # a datetime's clinical day is the day as recorded, in the resource's own offset
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if day > LATEST_DAY:
+            raise MissingElementError(
+                resource_type, resource_id, element, f"{day.isoformat()} is after {LATEST_DAY.isoformat()}"
+            )
+        return day
     if value is None:
         raise MissingElementError(resource_type, resource_id, element, "a date is required")
     raise MissingElementError(

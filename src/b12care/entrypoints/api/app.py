@@ -28,6 +28,7 @@ from b12care.entrypoints.api import (
     users,
 )
 from b12care.entrypoints.api.headers import install_security_headers
+from b12care.entrypoints.api.limits import install_limits
 from b12care.entrypoints.api.problems import install_problem_handlers
 from b12care.entrypoints.web import install_web
 from b12care.entrypoints.web import router as web_router
@@ -85,6 +86,7 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
     )
     install_problem_handlers(api)
     install_web(api)
+    install_limits(api, settings)  # 413 oversized, 422 too deeply nested bodies
     install_security_headers(api)  # on every response, 500s too: after the problem handlers
 
     @api.get("/health", tags=["health"])

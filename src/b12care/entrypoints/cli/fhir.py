@@ -32,6 +32,8 @@ def _read_bundle(source: Path) -> Any:
         raise InputError(
             "BUNDLE", f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
+    except RecursionError:
+        raise InputError("BUNDLE", "JSON nested too deeply to be a FHIR Bundle") from None
 
 
 def render_report(report: ImportReport, out: Console) -> None:
