@@ -32,7 +32,7 @@ from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import AuditEntry, new_id
 
 if TYPE_CHECKING:
-    from b12care.service.ports import Clock, UnitOfWorkFactory
+    from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "PRESCRIBERS",
@@ -275,20 +275,27 @@ class Accounts:
         """
         name, client = username.strip().lower()[:200], client[:100]
         at = self.clock()
-        with self.uow() as uow:
-            failures = uow.users.failures_since(name, client, at - self.rate_limit.window)
-            if len(failures) >= self.rate_limit.max_failures:
-                oldest = failures[self.rate_limit.max_failures - 1]
-                wait = oldest + self.rate_limit.window - at
-                raise RateLimitedError(max(1, int(wait.total_seconds()) + 1))
+        with self.uow(read_only=True) as uow:
+            self._refuse_when_locked_out(uow, name, client, at)
             user = uow.users.find(name)
-            succeeded = _verified(self.hasher, user.password_hash if user else self._dummy_hash, password)
-            succeeded = succeeded and user is not None and not user.disabled
+        # The argon2id check (a fraction of a second of CPU) runs outside any transaction: a write
+        # transaction holds SQLite's one write lock, so every writer would queue behind each login.
+        succeeded = _verified(self.hasher, user.password_hash if user else self._dummy_hash, password)
+        succeeded = succeeded and user is not None and not user.disabled
+        with self.uow() as uow:
+            self._refuse_when_locked_out(uow, name, client, at)  # attempts recorded meanwhile count too
             uow.users.record_login(LoginAttempt(name, client, at, succeeded))
             uow.commit()
         if not succeeded or user is None:
             raise AuthenticationError("wrong username or password")
         return self.issue_token(user.username)
+
+    def _refuse_when_locked_out(self, uow: UnitOfWork, name: str, client: str, at: dt.datetime) -> None:
+        failures = uow.users.failures_since(name, client, at - self.rate_limit.window)
+        if len(failures) >= self.rate_limit.max_failures:
+            oldest = failures[self.rate_limit.max_failures - 1]
+            wait = oldest + self.rate_limit.window - at
+            raise RateLimitedError(max(1, int(wait.total_seconds()) + 1))
 
     def issue_token(self, username: str, lifetime: dt.timedelta | None = None) -> str:
         """A signed access token for ``username`` (checked against the store on every use)."""
