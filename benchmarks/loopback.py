@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,7 @@ __all__ = [
     "start_server",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
-SERVER = ROOT / ".venv" / "bin" / "b12care"
+SERVER = Path(sys.executable).parent / "b12care"  # the command beside this Python (.venv/bin/)
 READY_SECONDS = 60.0
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -103,13 +103,12 @@ class Server:
         return ticks / CLOCK_TICKS
 
     def problems(self, limit: int = 20) -> list[str]:
-        """The log lines that name an error or warning."""
-        marks = ("Traceback", "ERROR", "WARNING", "Error")
+        """The log lines other than uvicorn's INFO lines: errors, warnings, tracebacks, stray output."""
         lines = self.log.read_text(errors="replace").splitlines()
-        return [x for x in lines if any(m in x for m in marks)][:limit]
+        return [x for x in lines if x.strip() and not x.startswith("INFO:")][:limit]
 
     def print_problems(self, limit: int = 20) -> None:
-        """Show the log's error and warning lines (the log may be removed with its folder)."""
+        """Show the log's problem lines (the log may be removed with its folder)."""
         for line in self.problems(limit):
             print(f"server log: {line}")
 

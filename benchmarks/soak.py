@@ -230,7 +230,7 @@ def _problem(
     return None
 
 
-def _deck(mix: Mapping[str, int], rng: random.Random) -> list[str]:
+def deck_of(mix: Mapping[str, int], rng: random.Random) -> list[str]:
     """A client's cycle of request kinds by weight: one of each used kind first, then shuffled."""
     used = [k for k in KINDS if mix.get(k, 0) > 0]
     rest = [k for k in used for _ in range(mix[k] - 1)]
@@ -356,7 +356,7 @@ class Client:
 
     async def run(self, key: Any, audience: str, deadline: float) -> None:
         """Requests by the deck until the deadline or ``max_requests``, whichever comes first."""
-        deck = _deck(self.options.mix, self.rng)
+        deck = deck_of(self.options.mix, self.rng)
         for count in range(self.options.max_requests):
             if time.perf_counter() >= deadline:
                 return
