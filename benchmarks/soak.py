@@ -196,10 +196,12 @@ class Tally:
 
     window_start: float
     window_end: float
+    warmup: float
     latencies: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*KINDS, "login"), 0))
     errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys((*KINDS, "login"), 0))
     messages: dict[str, int] = field(default_factory=dict)
+    first_seen: dict[str, float] = field(default_factory=dict)  # message -> seconds after the load began
     acknowledged: dict[str, str] = field(default_factory=dict)  # idempotency key -> dose id
 
     def record(self, kind: str, sent: float, done: float, problem: str | None) -> None:
@@ -212,6 +214,8 @@ class Tally:
             message = f"{kind}: {problem}"[:300]
             if message in self.messages or len(self.messages) < MAX_MESSAGES:
                 self.messages[message] = self.messages.get(message, 0) + 1
+                began = self.window_start - self.warmup
+                self.first_seen.setdefault(message, round(sent - began, 1) if self.window_end else 0.0)
 
 
 def _problem(
@@ -248,13 +252,24 @@ class Client:
         self.options = options
         self.tally = tally
         self.rng = random.Random(options.seed * 1_000_003 + index)
-        self.http = httpx.AsyncClient(
-            base_url=base,
-            timeout=options.timeout,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
+        self.http = self._connection(base, httpx.Cookies())
         self.token = ""
         self.doses = 0
+
+    def _connection(self, base: str, cookies: httpx.Cookies) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=base,
+            cookies=cookies,
+            timeout=self.options.timeout,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+
+    async def reconnect(self) -> None:
+        """A new connection with the same cookies: the login's one idled while the others logged in,
+        and the server closes idle keep-alive connections (5 s) - a request racing that close fails."""
+        old = self.http
+        self.http = self._connection(str(old.base_url), old.cookies)
+        await old.aclose()
 
     async def _timed(
         self, kind: str, request: Callable[[], Any], problem: Callable[[Any], str | None]
@@ -403,7 +418,7 @@ def _own_cpu() -> float:
 
 async def drive(server: Server, clinic: Clinic, options: Options, key: Any, audience: str) -> dict[str, Any]:
     """Log every client in, run the mixed load, sample the server; return the raw results."""
-    tally = Tally(0.0, 0.0)
+    tally = Tally(0.0, 0.0, options.warmup)
     clients = [Client(i, server.url, clinic, options, tally) for i in range(options.clients)]
     gate = asyncio.Semaphore(LOGINS_AT_ONCE)
 
@@ -414,6 +429,7 @@ async def drive(server: Server, clinic: Clinic, options: Options, key: Any, audi
     try:
         logged_in = await asyncio.gather(*(log_in(c) for c in clients))
         active = [c for c, ok in zip(clients, logged_in, strict=True) if ok]
+        await asyncio.gather(*(c.reconnect() for c in active))
         begin = time.perf_counter()
         tally.window_start = begin + options.warmup
         tally.window_end = tally.window_start + options.seconds
@@ -546,7 +562,7 @@ def summarise(raw: dict[str, Any], options: Options, stored: dict[str, int]) -> 
         "kinds": kinds,
         "overall": overall,
         "logins": {"total": tally.totals["login"], "errors": tally.errors["login"]},
-        "errors": {"count": errors, "first_messages": tally.messages},
+        "errors": {"count": errors, "first_messages": tally.messages, "first_seen_s": tally.first_seen},
         "memory": memory,
         "cpu_in_window": window,
         "drain_seconds": round(raw["drain_seconds"], 2),
@@ -588,7 +604,8 @@ def print_report(summary: dict[str, Any]) -> None:
         f"load average before {summary['load_average']['before']}; after {summary['load_average']['after']}"
     )
     for message, count in summary["errors"]["first_messages"].items():
-        print(f"error x{count}: {message}")
+        seen = summary["errors"]["first_seen_s"][message]
+        print(f"error x{count} (first {seen} s into the load; 0 = at login): {message}")
     print(summary["verdict"]["line"])
 
 
