@@ -4,7 +4,8 @@ Rows, per patient in the clinic's order: the patient, then every plan version, d
 and review by date (then recording time). Entries marked entered-in-error are exported too, with the
 mark (who, when, why): an export is a copy of the record, not a clinical view of it. Columns:
 :data:`CSV_COLUMNS`; ``details`` is the entry's own fields as a JSON object; ``plan_version`` is the
-version a plan version row is, or the plan version in force when the entry was recorded.
+version a plan version row is, or the plan version in force when the entry was recorded. Every export
+is written to the audit log (who exported which patient or clinic, in which format).
 
 Every cell goes through :func:`spreadsheet_safe` (OWASP "CSV injection"): free text such as a name, a
 dose site or a reason can never run as a spreadsheet formula. The FHIR form of the same export is in
@@ -22,8 +23,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from b12care.domain.errors import InputError
-from b12care.service.ports import UnitOfWork, UnitOfWorkFactory
+from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from b12care.service.records import (
+    AuditDetail,
+    AuditEntry,
     DoseRecord,
     EnteredInError,
     LabRecord,
@@ -31,6 +34,7 @@ from b12care.service.records import (
     PlanVersionRecord,
     ReviewRecord,
     SymptomCheckRecord,
+    new_id,
 )
 
 __all__ = ["BATCH", "CSV_COLUMNS", "csv_chunks", "patients_to_export", "spreadsheet_safe"]
@@ -63,17 +67,31 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def patients_to_export(
-    uow_factory: UnitOfWorkFactory, *, patient_id: str | None = None, clinic_id: str | None = None
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    actor: str,
+    output: str,
+    patient_id: str | None = None,
+    clinic_id: str | None = None,
 ) -> list[PatientRecord]:
     """The patient, or every patient of the clinic (RecordNotFoundError naming ``patient`` or
-    ``clinic`` for an unknown id); exactly one of the two must be given."""
+    ``clinic`` for an unknown id); exactly one of the two must be given. The export is audited
+    (``record.export``: who, which patient or clinic, which format, how many patients)."""
     if (patient_id is None) == (clinic_id is None):
         raise InputError("--patient", "give a patient id (--patient) or a clinic id (--clinic), not both")
-    with uow_factory(read_only=True) as uow:
+    with uow_factory() as uow:
         if patient_id is not None:
-            return [uow.patients.get(patient_id)]
-        uow.clinics.get(clinic_id or "")
-        return uow.patients.list_for_clinic(clinic_id or "")
+            found = [uow.patients.get(patient_id)]
+            entity, entity_id = "patient", patient_id
+        else:
+            entity, entity_id = "clinic", clinic_id or ""
+            uow.clinics.get(entity_id)
+            found = uow.patients.list_for_clinic(entity_id)
+        detail: AuditDetail = {"format": output, "patients": len(found)}
+        uow.audit.append(AuditEntry(new_id(), clock(), actor, "record.export", entity, entity_id, detail))
+        uow.commit()
+    return found
 
 
 @dataclass(frozen=True, slots=True)

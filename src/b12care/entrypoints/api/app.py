@@ -21,6 +21,7 @@ from b12care.entrypoints.api import (
     clinics,
     entries,
     exchange,
+    export,
     knowledge,
     patients,
     plans,
@@ -48,6 +49,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     knowledge.router,
     cds_hooks.router,
     exchange.router,
+    export.router,
     web_router,
 )
 

@@ -17,7 +17,7 @@ import typer
 
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
-from b12care.entrypoints.cli.commands import ConsoleFor, Guard
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, login_name
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.export import csv_chunks, patients_to_export
 from b12care.service.treatment import Services
@@ -51,6 +51,7 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
 
     @app.command("export")
     def export_command(
+        *,
         patient_id: Annotated[str | None, typer.Option("--patient", help="Export this patient.")] = None,
         clinic_id: Annotated[
             str | None, typer.Option("--clinic", help="Export every patient of this clinic.")
@@ -62,13 +63,19 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         as_of: Annotated[
             str | None, typer.Option(help="FHIR: forecast date YYYY-MM-DD of the care plans (default today).")
         ] = None,
+        actor: Annotated[
+            str, typer.Option(help="Who exports, for the audit log (default: login name).")
+        ] = "",
     ) -> None:
         """Export one patient or a clinic: every recorded entry, entered-in-error ones marked."""
         with guard(console(True)):
             day = parse_day(as_of, "--as-of") if as_of else None
             with bootstrap() as started:
                 services = Services(started.uow, started.clock)
-                patients = patients_to_export(started.uow, patient_id=patient_id, clinic_id=clinic_id)
+                patients = patients_to_export(
+                    started.uow, started.clock, actor=actor or login_name(), output=output_format.value,
+                    patient_id=patient_id, clinic_id=clinic_id,
+                )  # fmt: skip
                 if output_format is ExportFormat.csv:
                     text = "".join(csv_chunks(started.uow, patients))
                 else:

@@ -1,0 +1,145 @@
+"""``b12care backup`` / ``restore`` on PostgreSQL: pg_dump --format=custom with the same checksum file,
+pg_restore into a new empty database; every table comes back row for row. Each test makes private
+databases and drops them afterwards."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from backup_builders import build_varied_record, open_app, table_rows
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from tests.conftest import CliResult
+
+from b12care.adapters.db.backup_manifest import checksum_path
+from b12care.adapters.db.engine import create_database_engine
+from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to
+from database_fixtures import POSTGRES_URL
+
+Run = Callable[..., CliResult]
+NewDatabase = Callable[[], str]
+
+
+@pytest.fixture
+def new_database(postgres_admin: Engine) -> Iterator[NewDatabase]:
+    """Makes private, empty databases (their URLs); every one is dropped afterwards."""
+    if shutil.which("pg_dump") is None and not list(Path("/usr/lib/postgresql").glob("*/bin/pg_dump")):
+        message = "pg_dump is not installed (Debian: postgresql-client)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI is set: the PostgreSQL backup tests must run", pytrace=False)
+        pytest.skip(message)
+    made: list[str] = []
+
+    def create() -> str:
+        name = f"b12care_backup_{uuid.uuid4().hex[:12]}"
+        with postgres_admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    with postgres_admin.connect() as connection:
+        for name in made:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_a_pg_dump_backup_restores_every_row_of_every_table_into_a_new_database(
+    run_cli: Run, new_database: NewDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = new_database(), new_database()
+    with open_app(source) as app:
+        build_varied_record(app)
+    before = table_rows(source)
+    backup = tmp_path / "clinic.dump"
+    monkeypatch.setenv("B12CARE_DATABASE_URL", source)
+
+    made = run_cli("backup", str(backup))
+    monkeypatch.setenv("B12CARE_DATABASE_URL", target)
+    restored = run_cli("restore", str(backup))
+
+    assert made.exit_code == 0, made.stderr
+    assert "# kind: postgresql\n" in checksum_path(backup).read_text()
+    assert restored.exit_code == 0, restored.stderr
+    assert table_rows(target) == before
+    assert table_rows(source) == before  # the database backed up is left as it was
+    assert all(before[table] for table in ("patients", "doses", "audit_log", "users", "calendar_events"))
+
+
+def test_a_restore_into_a_database_that_is_not_empty_is_refused(
+    run_cli: Run, new_database: NewDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, in_use = new_database(), new_database()
+    for url in (source, in_use):
+        with open_app(url) as app:
+            build_varied_record(app)
+    rows = table_rows(in_use)
+    backup = tmp_path / "clinic.dump"
+    monkeypatch.setenv("B12CARE_DATABASE_URL", source)
+    run_cli("backup", str(backup))
+    monkeypatch.setenv("B12CARE_DATABASE_URL", in_use)
+
+    result = run_cli("restore", str(backup))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: database: the database of B12CARE_DATABASE_URL is not empty")
+    assert table_rows(in_use) == rows
+
+
+def test_a_tampered_dump_is_refused_and_the_empty_database_stays_empty(
+    run_cli: Run, new_database: NewDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = new_database(), new_database()
+    with open_app(source) as app:
+        build_varied_record(app)
+    backup = tmp_path / "clinic.dump"
+    monkeypatch.setenv("B12CARE_DATABASE_URL", source)
+    run_cli("backup", str(backup))
+    backup.write_bytes(backup.read_bytes()[:-100])
+    monkeypatch.setenv("B12CARE_DATABASE_URL", target)
+
+    result = run_cli("restore", str(backup))
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: FILE: checksum mismatch")
+    assert table_rows(target) == {}
+
+
+def test_an_older_pg_dump_is_migrated_to_the_newest_schema(
+    run_cli: Run, new_database: NewDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = new_database(), new_database()
+    engine = create_database_engine(source)
+    upgrade_to(engine, revisions()[-2])
+    engine.dispose()
+    backup = tmp_path / "old.dump"
+    monkeypatch.setenv("B12CARE_DATABASE_URL", source)
+    run_cli("backup", str(backup))
+    monkeypatch.setenv("B12CARE_DATABASE_URL", target)
+
+    checked = run_cli("restore", "--check", str(backup))
+    result = run_cli("restore", str(backup))
+
+    assert checked.exit_code == 0, checked.stderr
+    assert table_rows(target)["alembic_version"] == [(head_revision(),)]
+    assert result.exit_code == 0, result.stderr
+    assert f"migrated from schema {revisions()[-2]}" in result.stdout
+
+
+def test_a_backup_of_an_unreachable_database_fails_with_one_line_and_leaves_no_file(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_database: NewDatabase
+) -> None:
+    missing = make_url(new_database()).set(database=f"no_such_db_{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("B12CARE_DATABASE_URL", missing.render_as_string(hide_password=False))
+    backup = tmp_path / "x.dump"
+
+    result = run_cli("backup", str(backup))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: backup: pg_dump failed:")
+    assert "does not exist" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
