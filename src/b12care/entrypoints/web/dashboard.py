@@ -20,6 +20,7 @@ from b12care.entrypoints.web.session import PageError, PageUser, services_of
 from b12care.entrypoints.web.templating import render, with_security_headers
 from b12care.service.accounts import Identity
 from b12care.service.dashboard import CATEGORIES, Category, count_dashboard, list_category
+from b12care.service.export import spreadsheet_safe
 from b12care.service.records import FORECAST_STATUSES, PatientRecord, RecallEntry
 from b12care.service.treatment import Services
 
@@ -139,11 +140,6 @@ def dashboard(
     return render(request, template, context)
 
 
-def _safe_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv_rows(services: Services, user: Identity, filters: Filters, clinics: dict[str, str]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -153,7 +149,7 @@ def _csv_rows(services: Services, user: Identity, filters: Filters, clinics: dic
         page = _entries(services, user, filters, CSV_PAGE, offset)
         for e in page:
             writer.writerow(
-                _safe_cell(str(cell))
+                spreadsheet_safe(str(cell))
                 for cell in (
                     e.reference,
                     e.name,
