@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from tests.conftest import CliResult
 
 from b12care.adapters.db.backup_manifest import checksum_path
+from b12care.adapters.db.backup_postgres import libpq_uri
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to
 from database_fixtures import POSTGRES_URL
@@ -143,3 +144,17 @@ def test_a_backup_of_an_unreachable_database_fails_with_one_line_and_leaves_no_f
     assert result.stderr.startswith("error: backup: pg_dump failed:")
     assert "does not exist" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_password_in_the_url_reaches_the_tools_in_a_private_passfile_not_the_command_line() -> None:
+    url = "postgresql+psycopg://clinic:s3cr:t@127.0.0.1:5432/b12care?sslmode=prefer"
+
+    with libpq_uri(url) as uri:
+        parsed = make_url(uri)
+        passfile = Path(str(parsed.query["passfile"]))
+        assert "s3cr" not in uri
+        assert (parsed.username, parsed.host, parsed.database) == ("clinic", "127.0.0.1", "b12care")
+        assert parsed.query["sslmode"] == "prefer"
+        assert passfile.read_text() == "*:*:*:*:s3cr\\:t\n"
+        assert oct(passfile.stat().st_mode & 0o777) == oct(0o600)
+    assert not passfile.exists()

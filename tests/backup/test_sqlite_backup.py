@@ -131,7 +131,7 @@ def test_the_checksum_file_records_schema_and_version_and_sha256sum_checks_it(
     assert f"# schema-revision: {head_revision()}\n" in text
     assert "# b12care-version: 0.1.0\n" in text
     assert "# kind: sqlite\n" in text
-    assert oct(backup.stat().st_mode & 0o777) == oct(0o600)
+    assert [oct(p.stat().st_mode & 0o777) for p in (backup, checksum_path(backup))] == [oct(0o600)] * 2
     tool = shutil.which("sha256sum")
     if tool is not None:
         command = [tool, "-c", checksum_path(backup).name]
@@ -280,3 +280,25 @@ def test_a_file_that_is_not_a_database_is_refused(run_cli: Run, live: Path, tmp_
     write_manifest(fake, "sqlite", head_revision(), NOW, sha256_of(fake))
 
     _refused_and_unchanged(run_cli, live, fake, "error: FILE: fake.db is not a readable SQLite database")
+
+
+def test_a_live_file_that_cannot_be_read_is_left_as_it_is_and_named(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source.db"
+    with open_app(sqlite_url(source)):
+        pass
+    backup = tmp_path / "b.db"
+    backup_database(sqlite_url(source), backup, NOW)
+    live = tmp_path / "live" / "b12care.db"
+    live.parent.mkdir()
+    live.write_bytes(b"\x00garbage where the database was" * 200)
+    monkeypatch.setenv("B12CARE_DATABASE_URL", sqlite_url(live))
+
+    result = run_cli("restore", str(backup))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: restore: cannot read the live database {live}")
+    assert "move the file away" in result.stderr
+    assert live.read_bytes() == b"\x00garbage where the database was" * 200
+    assert _folder_listing(live.parent) == ["b12care.db"]

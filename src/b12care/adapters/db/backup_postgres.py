@@ -46,7 +46,7 @@ from b12care.adapters.db.backup_manifest import (
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to_head
 
-__all__ = ["backup_postgresql", "check_postgresql", "find_tool", "restore_postgresql"]
+__all__ = ["backup_postgresql", "check_postgresql", "find_tool", "libpq_uri", "restore_postgresql"]
 
 _DEBIAN_BINARIES = Path("/usr/lib/postgresql")
 _COPY = re.compile(r'^COPY (?:"?([^".\s]+)"?\.)?"?alembic_version"? \(version_num\) FROM stdin;$')
@@ -72,7 +72,7 @@ def find_tool(name: str) -> str:
 
 
 @contextmanager
-def _libpq(url: str) -> Iterator[str]:
+def libpq_uri(url: str) -> Iterator[str]:
     """The libpq connection URI of a SQLAlchemy URL (its password in a temporary 0600 passfile)."""
     parsed = make_url(url)
     query: dict[str, str | tuple[str, ...]] = dict(parsed.query)
@@ -148,7 +148,7 @@ def backup_postgresql(url: str, target: Path, now: dt.datetime) -> BackupReport:
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
-        with _libpq(url) as uri:
+        with libpq_uri(url) as uri:
             _run("pg_dump", "--no-password", "--format=custom", f"--file={partial}", f"--dbname={uri}")
         partial.chmod(0o600)
         revision = _checked_archive(partial, _schema_of(url))
@@ -206,7 +206,7 @@ def restore_postgresql(source: Path, url: str) -> RestoreReport:
             f"the database of B12CARE_DATABASE_URL is not empty ({tables} tables): restore into a new, empty "
             "database (createdb) and point B12CARE_DATABASE_URL at it; the database in use is left as it is",
         )
-    with _libpq(url) as uri:
+    with libpq_uri(url) as uri:
         _run(
             "pg_restore",
             "--no-password",

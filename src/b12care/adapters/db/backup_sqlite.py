@@ -132,12 +132,23 @@ def _exclusive(live: Path) -> Iterator[sqlite3.Connection]:
             connection.execute("BEGIN EXCLUSIVE")
             connection.execute("COMMIT")  # the lock stays: locking_mode EXCLUSIVE keeps it until close
         except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise _unreadable(live, error) from None
             raise BackupRefusedError(
                 "database",
                 f"{live} is in use by another process ({error}): stop `b12care serve` and every other "
                 "b12care command using it, then restore again; nothing was changed",
             ) from None
+        except sqlite3.DatabaseError as error:  # "file is not a database": a damaged live file
+            raise _unreadable(live, error) from None
         yield connection
+
+
+def _unreadable(live: Path, error: sqlite3.Error) -> BackupFailedError:
+    return BackupFailedError(
+        f"cannot read the live database {live} ({error}): move the file away yourself (keep it) and "
+        "restore again into the empty path; nothing was changed"
+    )
 
 
 def _keep_aside(live_connection: sqlite3.Connection, live: Path, now: dt.datetime) -> Path:
@@ -151,10 +162,7 @@ def _keep_aside(live_connection: sqlite3.Connection, live: Path, now: dt.datetim
         _copy_into(live_connection, aside)
     except sqlite3.DatabaseError as error:
         aside.unlink(missing_ok=True)
-        raise BackupFailedError(
-            f"cannot read the live database {live} to keep it aside ({error}): move the file away "
-            "yourself (it is left as it is) and restore again"
-        ) from None
+        raise _unreadable(live, error) from None
     fsync_file(aside)
     return aside
 
