@@ -4,7 +4,11 @@ Roles (``ROLES``): ``admin`` manages users and clinics and may do everything a c
 ``clinician`` creates patients and plans and records reviews; ``nurse`` records doses, labs, symptom
 checks and entered-in-error marks; ``viewer`` reads only. Every user sees only the clinics they are a
 member of. Passwords are hashed with argon2id; a login gives an expiring HS256 JWT. Failed logins are
-counted per username and client in the database, so every worker process agrees on a lock-out.
+counted per username and client in the database, so every worker process agrees on a lock-out; each
+failed login forgets (at most once per ``PRUNE_EVERY`` per process) the failures that can no longer
+count: older than the lock-out window plus ``SERVER_CLOCK_MARGIN`` for servers whose clocks differ, so
+guessing cannot grow the table without end.
+Successful logins are kept (who logged in, from where, when).
 
 Errors (under ``B12CareError``)::
 
@@ -36,7 +40,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRESCRIBERS",
+    "PRUNE_EVERY",
     "ROLES",
+    "SERVER_CLOCK_MARGIN",
     "WRITERS",
     "Accounts",
     "AuthenticationError",
@@ -60,6 +66,10 @@ _ISSUER = "b12care"
 _API_AUDIENCE = "b12care:api"
 _SHARE_AUDIENCE = "b12care:share"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
+# How far apart the clocks of servers sharing one database may be: rows are forgotten only this much
+# later than any of them could still need them (NTP keeps real servers far closer).
+SERVER_CLOCK_MARGIN = dt.timedelta(minutes=5)
+PRUNE_EVERY = dt.timedelta(minutes=1)  # old failures are deleted at most this often (a scan of the table)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
@@ -135,6 +145,10 @@ class UserRepository(Protocol):
         """Times of failed attempts after ``since`` and after the last success, newest first."""
         ...
 
+    def forget_failures_before(self, before: dt.datetime) -> int:
+        """Delete failed attempts made before ``before`` (security ephemera, not the record); how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:
@@ -161,6 +175,20 @@ class RateLimit:
     window: dt.timedelta = dt.timedelta(minutes=15)
 
 
+@dataclass
+class _Pruning:
+    """When this process last forgot old failed logins."""
+
+    last: dt.datetime | None = None
+
+    def due(self, at: dt.datetime) -> bool:
+        """Whether to forget old failures now (then noted as done at ``at``)."""
+        if self.last is not None and at - self.last < PRUNE_EVERY:
+            return False
+        self.last = at
+        return True
+
+
 @dataclass(frozen=True)
 class Accounts:
     """The account use cases over one database, clock and signing key."""
@@ -171,6 +199,7 @@ class Accounts:
     token_lifetime: dt.timedelta = dt.timedelta(hours=1)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     hasher: PasswordHasher = field(default_factory=PasswordHasher)  # argon2id, RFC 9106 defaults
+    _pruning: _Pruning = field(default_factory=_Pruning, init=False, repr=False, compare=False)
 
     @cached_property
     def _dummy_hash(self) -> str:
@@ -285,6 +314,8 @@ class Accounts:
         with self.uow() as uow:
             self._refuse_when_locked_out(uow, name, client, at)  # attempts recorded meanwhile count too
             uow.users.record_login(LoginAttempt(name, client, at, succeeded))
+            if not succeeded and self._pruning.due(at):  # failures grow the table; they count in the window
+                uow.users.forget_failures_before(at - self.rate_limit.window - SERVER_CLOCK_MARGIN)
             uow.commit()
         if not succeeded or user is None:
             raise AuthenticationError("wrong username or password")

@@ -9,7 +9,8 @@ A call is trusted when its bearer token:
 - has an ``aud`` that is this service's discovery URL ``{public_url}/cds-services`` (what the spec asks
   for) or the endpoint being called;
 - is not expired (``exp``) and not issued in the future (``iat``), on b12care's clock with a small leeway;
-- has a ``jti`` not seen before from that issuer (the replay store keeps every one).
+- has a ``jti`` not seen before from that issuer (the replay store keeps each one until its token has
+  expired beyond the leeway and ``FORGET_MARGIN``: a replay of it then fails the ``exp`` check).
 Anything else raises :class:`CdsAuthError`, which the API answers with 401.
 """
 
@@ -27,9 +28,12 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from b12care.adapters.cds.settings import ALGORITHMS, CdsSettings, Issuer
 
-__all__ = ["Caller", "CdsAuthError", "JwksCache", "JwtVerifier", "ReplayStore"]
+__all__ = ["FORGET_MARGIN", "Caller", "CdsAuthError", "JwksCache", "JwtVerifier", "ReplayStore"]
 
 _LEEWAY = dt.timedelta(seconds=30)
+# Seen token ids are forgotten this long after the leeway has passed: servers sharing the database may
+# have clocks this far apart, and one that runs behind must still find the id (NTP keeps them far closer).
+FORGET_MARGIN = dt.timedelta(minutes=5)
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 
 
@@ -45,8 +49,17 @@ class ReplayStore(Protocol):
     """Remembers token ids: False for one already seen."""
 
     def remember_jti(
-        self, issuer: str, jti: str, *, expires_at: dt.datetime, seen_at: dt.datetime
-    ) -> bool: ...
+        self,
+        issuer: str,
+        jti: str,
+        *,
+        expires_at: dt.datetime,
+        seen_at: dt.datetime,
+        forget_expired_before: dt.datetime | None = None,
+    ) -> bool:
+        """Remember a token id (False when already seen); ids of tokens that expired before
+        ``forget_expired_before`` may be forgotten: no check could pass them any more."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,14 +160,18 @@ class JwtVerifier:
         self._check_claims(claims, issuer, endpoint_url)
         now = self._clock()
         expires_at = dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC)
-        if not self._replay.remember_jti(issuer.iss, str(claims["jti"]), expires_at=expires_at, seen_at=now):
+        forget = now - self._leeway - FORGET_MARGIN
+        jti = str(claims["jti"])
+        if not self._replay.remember_jti(
+            issuer.iss, jti, expires_at=expires_at, seen_at=now, forget_expired_before=forget
+        ):
             raise CdsAuthError("the token id (jti) was already used")
         sub = claims.get("sub")
         tenant = claims.get("tenant")
         return Caller(
             issuer,
             sub if isinstance(sub, str) else None,
-            str(claims["jti"]),
+            jti,
             tenant if isinstance(tenant, str) else None,
         )
 

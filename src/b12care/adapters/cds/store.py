@@ -1,8 +1,11 @@
 """The CDS Hooks rows in SQL: JWT ids already seen, card feedback, and EHR patient -> b12care patient.
 
 Uses the engine directly (each call is its own transaction); feedback is written together with its
-audit entry. Nothing is updated or deleted. A hook call's reads (the EHR patient -> the b12care patient,
-its latest plan and its history) are one transaction: :meth:`SqlCdsStore.patient_record`.
+audit entry. Nothing is updated; the only rows deleted are seen token ids that no check could need any
+more (their token expired before the verifier's ``forget_expired_before``), at most once per
+``PRUNE_EVERY`` of the clock per process, in the transaction of a new id. A hook call's reads (the
+EHR patient -> the b12care patient, its latest plan and its history) are one transaction:
+:meth:`SqlCdsStore.patient_record`.
 
 Durability of the replay store is relaxed on purpose: a ``jti`` only has to be remembered until its
 token expires (minutes), so its insert commits without waiting for the disk - PostgreSQL
@@ -28,7 +31,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db._statements import write_audit
@@ -46,7 +49,9 @@ from b12care.domain.history import History
 from b12care.service.records import PatientRecord, PlanVersionRecord, new_id
 from b12care.service.treatment import history_from
 
-__all__ = ["Feedback", "PatientRecordSet", "SqlCdsStore"]
+__all__ = ["PRUNE_EVERY", "Feedback", "PatientRecordSet", "SqlCdsStore"]
+
+PRUNE_EVERY = dt.timedelta(minutes=1)  # expired ids are deleted at most this often (a scan of the table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +84,34 @@ class SqlCdsStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._pruned_at: dt.datetime | None = None
 
     def serialized(self) -> AbstractContextManager[object]:
         """Hold while using the database: one transaction at a time on SQLite, nothing on PostgreSQL."""
         return self._lock if self._lock is not None else nullcontext()
 
-    def remember_jti(self, issuer: str, jti: str, *, expires_at: dt.datetime, seen_at: dt.datetime) -> bool:
-        """Record a token id; False when this issuer already used it (a replay)."""
+    def remember_jti(
+        self,
+        issuer: str,
+        jti: str,
+        *,
+        expires_at: dt.datetime,
+        seen_at: dt.datetime,
+        forget_expired_before: dt.datetime | None = None,
+    ) -> bool:
+        """Record a token id; False when this issuer already used it (a replay).
+
+        With ``forget_expired_before``, ids of tokens that expired before it are deleted in the same
+        transaction, at most once per ``PRUNE_EVERY`` (on ``seen_at``'s clock) in this process.
+        """
         statement = cds_jwt_ids.insert().values(
             issuer=issuer, jti=jti, expires_at=expires_at, seen_at=seen_at
         )
+        prune = forget_expired_before is not None and (
+            self._pruned_at is None or seen_at - self._pruned_at >= PRUNE_EVERY
+        )
+        if prune:
+            self._pruned_at = seen_at
         try:
             with (
                 self.serialized(),
@@ -98,6 +121,10 @@ class SqlCdsStore:
             ):
                 if connection.dialect.name == "postgresql":
                     connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                if prune:
+                    connection.execute(
+                        delete(cds_jwt_ids).where(cds_jwt_ids.c.expires_at < forget_expired_before)
+                    )
                 connection.execute(statement)
         except IntegrityError:
             return False

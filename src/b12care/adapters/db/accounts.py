@@ -1,7 +1,8 @@
 """The SQL user store (``uow.users``): users, clinic memberships and login attempts.
 
 Every change of a user is audited in the caller's transaction (role, clinics, disabled: never the
-password hash). Nothing issues a DELETE: a membership that ends is kept as inactive.
+password hash). A membership that ends is kept as inactive. The one DELETE is of failed login attempts
+too old to count towards a lock-out: security ephemera, not the record (``forget_failures_before``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Executable, RowMapping, and_, func, select, update
+from sqlalchemy import Connection, Executable, RowMapping, and_, delete, func, select, update
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables_accounts import clinic_memberships, login_attempts, users
@@ -160,3 +161,9 @@ class SqlUserRepository:
             .limit(1000)
         )
         return list(self._connection.execute(statement).scalars())
+
+    def forget_failures_before(self, before: dt.datetime) -> int:
+        """Delete failed attempts made before ``before`` (security ephemera, not the record); how many."""
+        a = login_attempts.c
+        statement = delete(login_attempts).where(a.succeeded.is_(False), a.at < before)
+        return execute(self._connection, statement).rowcount

@@ -1,7 +1,8 @@
 """Staff account tables: users, their clinic memberships and login attempts.
 
-They live on the shared ``metadata`` of ``tables.py`` (migration ``0003_accounts`` builds them). Nothing
-is deleted: a user is disabled, a membership is marked inactive, login attempts are only added.
+They live on the shared ``metadata`` of ``tables.py`` (migration ``0003_accounts`` builds them). A user
+is disabled, a membership is marked inactive, never deleted; failed login attempts are deleted once
+too old to count towards a lock-out (``Accounts.login``), successful ones are kept.
 """
 
 from __future__ import annotations

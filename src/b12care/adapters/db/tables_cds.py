@@ -1,7 +1,8 @@
 """CDS Hooks tables: JWT ids already seen (replay protection) and the feedback EHRs send about cards.
 
-Both live on the shared ``metadata`` of ``tables.py`` (migration ``0004_cds_hooks`` builds them). Rows
-are only ever added: a seen ``jti`` stays seen, and feedback is kept as received.
+Both live on the shared ``metadata`` of ``tables.py`` (migration ``0004_cds_hooks`` builds them).
+Feedback is kept as received; a seen ``jti`` is kept until its token could no longer pass the expiry
+check anyway, then deleted (``SqlCdsStore.remember_jti``).
 """
 
 from __future__ import annotations
