@@ -1,28 +1,65 @@
 """Helpers of the hostile-input tests (a module of its own name, so test modules import it
-unambiguously): Hypothesis strategies for arbitrary and mutated JSON, hostile strings, and row counts
-of every table (to prove that a refused input stored nothing)."""
+unambiguously): Hypothesis strategies for arbitrary and mutated JSON, hostile strings, row counts of
+every table (to prove that a refused input stored nothing), and the fake EHR of the CDS tests with a
+FHIR server that can answer garbage."""
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, inspect, select
 
 from b12care.adapters.db import tables_accounts, tables_calendar, tables_cds  # noqa: F401 (their tables)
 from b12care.adapters.db.tables import metadata
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cds"))  # the CDS tests' builders
+from cds_builders import EHR, JWKS_URL, NOW, PUBLIC_URL, FakeEhr, Keys, load_request, seed_clinic, token
+
 __all__ = [
+    "CDS_NOW",
+    "CDS_PUBLIC_URL",
+    "EHR",
     "HOSTILE_STRINGS",
+    "JWKS_URL",
     "SQL_INJECTIONS",
+    "CdsCall",
+    "EhrWithGarbage",
+    "Keys",
     "json_values",
+    "load_request",
     "mutated",
     "row_counts",
+    "seed_clinic",
     "table_names",
+    "token",
 ]
+
+CDS_NOW, CDS_PUBLIC_URL = NOW, PUBLIC_URL  # the CDS tests' clock and b12care's public URL
+
+CdsCall = Callable[[str, Any], httpx.Response]
+"""POST a body (JSON-encoded unless bytes) to a CDS Hooks path with a freshly signed JWT."""
+
+
+class EhrWithGarbage(FakeEhr):
+    """The fake EHR of the CDS tests; ``garbage`` makes its FHIR server answer 200 with that body."""
+
+    garbage: bytes | None = None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.garbage is not None and str(request.url) != JWKS_URL:
+            self.requests.append(request)
+            return httpx.Response(
+                200, content=self.garbage, headers={"Content-Type": "application/fhir+json"}
+            )
+        return super().handle(request)
+
 
 SQL_INJECTIONS = (
     "'; DROP TABLE patients; --",
