@@ -16,13 +16,19 @@ replacing a header a route set:
 
 A 500 is answered by Starlette's outermost error middleware, outside every user middleware, so
 :func:`install_security_headers` also wraps the app's catch-all exception handler (register it after
-``install_problem_handlers``).
+``install_problem_handlers``). That middleware then re-raises the error for the server to log, and
+uvicorn would write its whole traceback - whose message can carry request values (a name, an SQL
+error's parameters) - to the error log; :class:`TracebackWithoutValues` keeps that line to the error's
+type and where it was raised (file, line, function), as the problem handler's own log line does.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+import traceback
 from collections.abc import Awaitable, Callable
+from pathlib import PurePath
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,8 +36,16 @@ from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["HSTS", "SecurityHeaders", "add_security_headers", "install_security_headers"]
+__all__ = [
+    "HSTS",
+    "SERVER_LOGGER",
+    "SecurityHeaders",
+    "TracebackWithoutValues",
+    "add_security_headers",
+    "install_security_headers",
+]
 
+SERVER_LOGGER = "uvicorn.error"  # where uvicorn logs an error the app raised
 HSTS = "max-age=31536000"  # one year, the usual value for a site that is served over https only
 _DOCUMENT_CSP = "frame-ancestors 'none'"  # HTML without its own policy (FastAPI's /docs loads its CDN)
 _RESOURCE_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -87,9 +101,26 @@ def _with_headers(handler: Handler) -> Callable[[Request, Exception], Awaitable[
     return handle
 
 
+class TracebackWithoutValues(logging.Filter):
+    """Turn a logged exception into its type and the frames it passed (no message, no values)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None:
+            frames = traceback.extract_tb(error.__traceback__)[-6:]
+            where = " <- ".join(f"{PurePath(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
+            record.msg = f"{record.getMessage().strip()}: {type(error).__name__} at {where or '?'}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
 def install_security_headers(api: FastAPI) -> None:
-    """Send the security headers with every response of ``api``, its 500 answers included."""
+    """Send the security headers with every response of ``api``, its 500 answers included, and keep
+    request values out of the server's log of those 500s."""
     api.add_middleware(SecurityHeaders)
     unexpected = api.exception_handlers.get(Exception)
     if unexpected is not None:
         api.add_exception_handler(Exception, _with_headers(unexpected))
+    server_log = logging.getLogger(SERVER_LOGGER)
+    if not any(isinstance(found, TracebackWithoutValues) for found in server_log.filters):
+        server_log.addFilter(TracebackWithoutValues())
