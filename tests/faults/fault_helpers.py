@@ -30,6 +30,7 @@ from app_helpers import EXAMPLE_CASE, FAST_HASHER, PASSWORD, SECRET
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
 from b12care.service.accounts import Accounts
+from b12care.service.ports import UnitOfWork
 from b12care.service.treatment import Services, load_history, stored_forecast
 
 B12CARE = str(Path(sys.executable).parent / "b12care")
@@ -47,6 +48,7 @@ __all__ = [
     "Stored",
     "dose_body",
     "environment",
+    "forecast_matches_record",
     "free_port",
     "key_for",
     "logged_in",
@@ -250,6 +252,16 @@ class Stored:
     forecast_matches_record: bool  # the stored forecast and recall timeline = recomputed from the record
 
 
+def forecast_matches_record(uow: UnitOfWork, patient_id: str) -> bool:
+    """The patient's stored forecast and recall timeline are those its whole stored record gives."""
+    kept = uow.forecasts.get(patient_id)
+    version = uow.plans.latest(patient_id)
+    if kept is None or version is None:
+        return False
+    patient = uow.patients.get(patient_id)
+    return kept == stored_forecast(patient, version, load_history(uow, patient_id), kept.as_of)
+
+
 def stored(database_url: str, patient_id: str) -> Stored:
     """Open the database afresh (a new engine in this process) and read the patient back."""
     with bootstrap(Settings(database_url=database_url)) as app, app.uow(read_only=True) as uow:
@@ -262,19 +274,8 @@ def stored(database_url: str, patient_id: str) -> Stored:
             if e.action == "dose.add" and e.entity_id in dose_ids
         ]
         mine = [e for e in entries if e.entity_id in dose_ids or e.entity_id == patient_id]
-        kept = uow.forecasts.get(patient_id)
-        patient = uow.patients.get(patient_id)
-        version = uow.plans.latest(patient_id)
-        assert version is not None
-        recomputed = (
-            stored_forecast(patient, version, load_history(uow, patient_id), kept.as_of) if kept else None
-        )
-    return Stored(
-        [str(d.idempotency_key) for d in doses],
-        audited,
-        len(mine),
-        kept is not None and kept == recomputed,
-    )
+        matches = forecast_matches_record(uow, patient_id)
+    return Stored([str(d.idempotency_key) for d in doses], audited, len(mine), matches)
 
 
 def sqlite_integrity(path: Path) -> str:

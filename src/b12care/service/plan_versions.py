@@ -37,7 +37,7 @@ def add_plan_version(
     plan = plan_case(case, maintenance_interval=maintenance_interval)
     at = clock()
     with uow_factory() as uow:
-        patient = uow.patients.get(patient_id)
+        patient = uow.patients.claim(patient_id)  # writers to one patient take turns
         if case.patient.birth_date != patient.birth_date:
             raise InputError("case.patient.birth_date", "differs from the patient's recorded birth date")
         # After every version ever stored, including one marked entered-in-error.

@@ -175,6 +175,12 @@ class PatientRepository(Protocol):
         """The patient; RecordNotFoundError when there is none."""
         ...
 
+    def claim(self, patient_id: str) -> PatientRecord:
+        """``get``, and hold the patient against other writers until the unit of work ends: writes to
+        one patient take turns, so each refreshes the forecast from a history holding the others'
+        entries (no lost update). Every use case that writes a patient's record claims it first."""
+        ...
+
     def list_for_clinic(self, clinic_id: str) -> list[PatientRecord]:
         """The clinic's patients by creation time, then their reference."""
         ...

@@ -246,7 +246,7 @@ class Services:
         """Run ``action`` and refresh the patient's stored forecast in one transaction."""
         at = self.clock()
         with self.uow() as uow:
-            patient = uow.patients.get(patient_id)
+            patient = uow.patients.claim(patient_id)  # writers to one patient take turns
             try:
                 result = action(uow, at)
             except ValueError as error:  # a record refused its own fields: "field: message"
@@ -396,7 +396,7 @@ class Services:
                 repository.mark_entered_in_error(entry_id, EnteredInError(at, actor, reason))
             except ValueError as error:
                 raise InputError("reason", str(error)) from None
-            refresh_forecast(uow, uow.patients.get(patient_id), at.date(), actor=actor, at=at)
+            refresh_forecast(uow, uow.patients.claim(patient_id), at.date(), actor=actor, at=at)
             uow.commit()
         return patient_id
 

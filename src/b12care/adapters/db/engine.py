@@ -67,8 +67,8 @@ def create_database_engine(url: str | URL) -> Engine:
     The caller owns the engine and disposes it.
     """
     parsed = make_url(url)
+    path = sqlite_file(parsed)
     if parsed.get_backend_name() == "sqlite":
-        path = sqlite_file(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)
@@ -77,5 +77,5 @@ def create_database_engine(url: str | URL) -> Engine:
     else:
         timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
         engine = create_engine(parsed, pool_pre_ping=True, connect_args=timeout)
-    install_fault_translation(engine)
+    install_fault_translation(engine, path)
     return engine

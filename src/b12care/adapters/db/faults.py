@@ -16,6 +16,10 @@ full                                        FULL             53100 disk_full
 read-only                                   READONLY, PERM   25006 read_only_sql_transaction
 ==========================================  ===============  =========================================
 
+SQLite reports a database on a read-only filesystem as CANTOPEN or IOERR (it cannot create or write
+its ``-wal``/``-shm`` files): when the database file's folder is read-only (``statvfs`` ``ST_RDONLY``,
+or not writable), those codes mean "read-only" too.
+
 A connection SQLAlchemy recognises as broken is "unavailable" whatever its code; the pool then drops
 it, and ``pool_pre_ping`` replaces stale ones at checkout - so the service recovers by itself once the
 database is back. The pre-ping's own probe is left alone (it must see the driver's error to reconnect).
@@ -24,7 +28,10 @@ Whatever failed, the transaction is rolled back by the database: nothing partial
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from functools import partial
+from pathlib import Path
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
@@ -70,10 +77,23 @@ def _reason(error: BaseException) -> str:
     return first[:_REASON_LENGTH]
 
 
-def _fault_type(error: BaseException) -> type[StorageFaultError] | None:
+def _read_only_place(database: Path) -> bool:
+    """The SQLite file's folder is on a read-only filesystem or cannot be written (so neither can the
+    journal files beside the database)."""
+    folder = database.parent
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:  # the folder is gone: unreachable, not read-only
+        return False
+
+
+def _fault_type(error: BaseException, database: Path | None) -> type[StorageFaultError] | None:
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
-        return _SQLITE.get(code & 0xFF) if isinstance(code, int) else None
+        fault = _SQLITE.get(code & 0xFF) if isinstance(code, int) else None
+        if fault is StorageUnavailableError and database is not None and _read_only_place(database):
+            return StorageReadOnlyError
+        return fault
     import psycopg  # not a SQLite error: a PostgreSQL engine's, whose driver is loaded already
 
     if not isinstance(error, psycopg.Error):
@@ -83,18 +103,24 @@ def _fault_type(error: BaseException) -> type[StorageFaultError] | None:
     return _POSTGRES_CODES.get(error.sqlstate) or _POSTGRES_CLASSES.get(error.sqlstate[:2])
 
 
-def storage_fault(error: BaseException, *, disconnected: bool = False) -> StorageFaultError | None:
-    """The storage fault a driver error means, or None when it is not one (a constraint, a bug)."""
-    fault = StorageUnavailableError if disconnected else _fault_type(error)
+def storage_fault(
+    error: BaseException, *, disconnected: bool = False, database: Path | None = None
+) -> StorageFaultError | None:
+    """The storage fault a driver error means, or None when it is not one (a constraint, a bug).
+
+    ``database`` is the SQLite file, if any: it tells a read-only place from an unreachable one.
+    """
+    fault = StorageUnavailableError if disconnected else _fault_type(error, database)
     return fault(_reason(error)) if fault is not None else None
 
 
-def _translate(context: ExceptionContext) -> BaseException | None:
+def _translate(database: Path | None, context: ExceptionContext) -> BaseException | None:
     if context.is_pre_ping:  # the pool's liveness probe decides on the driver's own error
         return None
-    return storage_fault(context.original_exception, disconnected=context.is_disconnect)
+    return storage_fault(context.original_exception, disconnected=context.is_disconnect, database=database)
 
 
-def install_fault_translation(engine: Engine) -> None:
-    """Make ``engine`` raise the service's storage faults in place of the driver errors that mean one."""
-    event.listen(engine, "handle_error", _translate)
+def install_fault_translation(engine: Engine, database: Path | None = None) -> None:
+    """Make ``engine`` raise the service's storage faults in place of the driver errors that mean one;
+    ``database`` is its SQLite file (None: PostgreSQL or in-memory)."""
+    event.listen(engine, "handle_error", partial(_translate, database))

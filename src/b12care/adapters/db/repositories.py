@@ -205,6 +205,16 @@ class SqlPatientRepository(_MarkableStore[PatientRecord]):
         self._insert(values, at=patient.created_at, actor=patient.created_by, detail=self._owner(patient))
         return patient
 
+    def claim(self, patient_id: str) -> PatientRecord:
+        """The patient, held against other writers until the transaction ends. PostgreSQL: ``SELECT ...
+        FOR NO KEY UPDATE`` (it does not conflict with the key-share locks that inserting an entry takes
+        on its patient, so no deadlock); SQLite: a plain read - its writers queue on ``BEGIN IMMEDIATE``."""
+        statement = select(patients).where(patients.c.id == patient_id).with_for_update(key_share=True)
+        row = self._connection.execute(statement).mappings().first()
+        if row is None:
+            raise RecordNotFoundError(self.entity, patient_id)
+        return self._from_row(row)
+
     def list_for_clinic(self, clinic_id: str) -> list[PatientRecord]:
         """The clinic's patients by creation time, then their reference."""
         c = patients.c
