@@ -219,6 +219,7 @@ def task_test() -> None:
     run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])
     run([tool("mypy")])
     run([tool("lint-imports")])
+    run([tool("mkdocs"), "build", "--strict"])  # docs/ -> site/; not --quiet: it hides the strict failure
     audit_dependencies()  # pip-audit: a known vulnerability of an installed dependency fails the task
     run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 

@@ -7,15 +7,20 @@ Pages are driven as a user does: by their labels, buttons and links. Every helpe
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from PIL import Image
+from playwright.sync_api import Locator, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+GUIDE_IMAGES = ROOT / "docs" / "images"
+GUIDE_IMAGE_COLOURS = 128  # a palette PNG: the guide's pictures stay small in the repository
+GUIDE_IMAGE_MAX_HEIGHT = 900  # pixels; a taller part of a page is cut at the bottom
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
@@ -56,6 +61,26 @@ def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def guide_image(target: Page | Locator, name: str) -> Path | None:
+    """Refresh the clinician guide's picture ``docs/images/<name>.png`` when B12CARE_UPDATE_SCREENSHOTS=1.
+
+    A page is taken as the window shows it (not the full page); a locator, as that part of the page (its
+    top GUIDE_IMAGE_MAX_HEIGHT pixels).
+    Otherwise nothing is written: the committed pictures stay as they are. tests/docs checks that every
+    picture under docs/images/ is written by a ``guide_image`` call of a browser test.
+    """
+    if os.environ.get("B12CARE_UPDATE_SCREENSHOTS") != "1":
+        return None
+    GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+    path = GUIDE_IMAGES / f"{name}.png"
+    target.screenshot(path=str(path), animations="disabled")
+    with Image.open(path) as taken:
+        top = taken.crop((0, 0, taken.width, min(taken.height, GUIDE_IMAGE_MAX_HEIGHT)))
+        small = top.convert("RGB").quantize(colors=GUIDE_IMAGE_COLOURS)
+    small.save(path, optimize=True)
     return path
 
 

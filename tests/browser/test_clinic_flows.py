@@ -11,9 +11,13 @@ import uuid
 
 from browser_helpers import (
     NewPatient,
+    Server,
     accept_plan,
     create_patient,
+    fill_plan_builder,
+    guide_image,
     listed,
+    log_in,
     long_day,
     preview_plan,
     screenshot,
@@ -26,6 +30,17 @@ from pypdf import PdfReader
 def _new_patient() -> NewPatient:
     tag = uuid.uuid4().hex[:8]
     return NewPatient(name=f"Browser Patient {tag}", reference=f"BR-{tag}")
+
+
+def test_logging_in_opens_the_recall_dashboard(page: Page, server: Server) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill("demo.nurse")
+    guide_image(page.locator("main"), "login")
+
+    log_in(page, server, "demo.nurse")
+
+    expect(page.get_by_role("heading", name=re.compile(r"^Recall dashboard"))).to_be_visible()
+    expect(page.locator("li.count-overdue")).to_contain_text("Overdue")
 
 
 def test_a_nurse_finds_todays_overdue_patients_on_the_dashboard(nurse_page: Page) -> None:
@@ -43,13 +58,25 @@ def test_a_nurse_finds_todays_overdue_patients_on_the_dashboard(nurse_page: Page
     assert len(statuses) == min(count, 50)
     assert set(statuses) == {"overdue"}
     screenshot(page, "dashboard-overdue")
+    guide_image(page, "dashboard")
+
+    page.locator("table.recall tbody tr").first.get_by_role("link").click()
+
+    expect(page.get_by_role("heading", name="Status: overdue", exact=True)).to_be_visible()
+    expect(page.locator("section.chart svg")).to_be_visible()
+    guide_image(page, "patient-page")
 
 
 def test_the_plan_preview_of_a_neurological_case_shows_warnings_milestones_and_rationale(
     clinician_page: Page,
 ) -> None:
     page = clinician_page
-    preview_plan(page, _new_patient())
+    fill_plan_builder(page, _new_patient())
+    page.locator("fieldset", has=page.locator("legend", has_text="Assessment")).evaluate(
+        "fieldset => { document.activeElement.blur(); fieldset.scrollIntoView(); }"
+    )
+    guide_image(page, "plan-builder")
+    page.get_by_role("button", name="Preview plan").click()
     plan = page.locator("section.plan")
 
     expect(plan.get_by_role("alert")).to_contain_text("NEURO_SPECIALIST_ADVICE")
@@ -66,6 +93,14 @@ def test_the_plan_preview_of_a_neurological_case_shows_warnings_milestones_and_r
     )
     expect(page.get_by_role("button", name="Accept plan and create patient")).to_be_enabled()
     screenshot(page, "plan-preview")
+    plan.evaluate("section => section.scrollIntoView()")
+    guide_image(page, "plan-preview")
+    guide_image(
+        plan.locator("div.card", has=page.get_by_role("heading", name="Milestones")), "plan-milestones"
+    )
+    guide_image(
+        plan.locator("div.card", has=page.get_by_role("heading", name="Why: the rationale")), "plan-rationale"
+    )
 
 
 def test_recording_the_first_dose_moves_a_new_patient_off_the_due_today_list_into_loading(
@@ -80,6 +115,7 @@ def test_recording_the_first_dose_moves_a_new_patient_off_the_due_today_list_int
     assert listed(page, "view=due_today").get(patient.name) == "due"
 
     page.goto(patient_url)
+    guide_image(page.locator("#dose-form"), "dose-form")
     page.get_by_role("button", name="Record dose").click()
 
     expect(page.get_by_role("status")).to_have_text("Dose recorded.")
@@ -89,6 +125,33 @@ def test_recording_the_first_dose_moves_a_new_patient_off_the_due_today_list_int
     assert patient.name not in listed(page, "view=due_today")
     assert patient.name not in listed(page, "status=due")
     assert patient.name not in listed(page, "view=overdue")
+
+
+def test_a_lab_result_and_a_symptom_check_are_drawn_on_the_patients_timeline(nurse_page: Page) -> None:
+    page = nurse_page
+    page.goto("/?view=overdue")
+    page.locator("table.recall tbody tr").last.get_by_role("link").click()
+    today = page.evaluate("new Date().toISOString().slice(0, 10)")
+
+    lab = page.locator("#lab-form")
+    lab.get_by_label("Date").fill(today)
+    lab.get_by_label("Test").select_option("total_b12")
+    lab.get_by_label("Value").fill("420")
+    lab.get_by_label("Unit").select_option("ng/L")
+    guide_image(lab, "lab-form")
+    lab.get_by_role("button", name="Record result").click()
+    expect(page.get_by_role("status")).to_have_text("Laboratory result recorded.")
+    check = page.locator("#symptoms-form")
+    check.get_by_label("Date").fill(today)
+    check.get_by_label("Overall since last check").select_option("better")
+    check.get_by_label("fatigue (0-3)").select_option("1")
+    check.get_by_role("button", name="Record symptom check").click()
+
+    expect(page.get_by_role("status")).to_have_text("Symptom check recorded.")
+    summary = page.locator("section.chart svg desc")
+    expect(summary).to_contain_text(f"Total B12: 1 result(s), latest 420 ng/L on {today}")
+    expect(summary).to_contain_text(f"1 symptom check(s), latest {today}: overall better")
+    guide_image(page.locator("section.chart"), "patient-timeline")
 
 
 def test_the_handout_pdf_downloads_with_the_loading_dates_and_the_pack(clinician_page: Page) -> None:
@@ -102,6 +165,7 @@ def test_the_handout_pdf_downloads_with_the_loading_dates_and_the_pack(clinician
     page.get_by_role("link", name="Patient handout").click()
     expect(page.get_by_role("heading", name="Your vitamin B12 treatment")).to_be_visible()
     screenshot(page, "handout")
+    guide_image(page, "handout")
     with page.expect_download() as download:
         # Alt+click saves a link in Chromium (the PDF is served inline, for the browser's viewer).
         page.get_by_role("link", name="PDF", exact=True).click(modifiers=["Alt"])
