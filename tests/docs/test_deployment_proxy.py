@@ -120,13 +120,14 @@ def _via_proxy(client: str) -> dict[str, str]:
     return {"X-Forwarded-Proto": "https", "X-Forwarded-For": client, "Host": "b12.example.org"}
 
 
-def test_behind_a_tls_proxy_the_session_cookie_is_secure(server: Server) -> None:
+def test_behind_a_tls_proxy_the_session_cookie_is_secure_and_hsts_is_sent(server: Server) -> None:
     response = _log_in(server.base, PASSWORD, _via_proxy("203.0.113.10"))
 
     assert response.status_code == 303
     assert response.headers["location"] == "/"
     cookie = _cookie(response, SESSION_COOKIE)
     assert "Secure" in cookie and "HttpOnly" in cookie
+    assert "strict-transport-security" in response.headers
 
 
 def test_without_the_proxys_https_header_the_cookie_is_not_marked_secure(server: Server) -> None:
@@ -134,6 +135,7 @@ def test_without_the_proxys_https_header_the_cookie_is_not_marked_secure(server:
 
     assert response.status_code == 303
     assert "Secure" not in _cookie(response, SESSION_COOKIE)
+    assert "strict-transport-security" not in response.headers
 
 
 def test_the_lockout_counts_failures_per_real_client_behind_the_proxy(server: Server) -> None:
