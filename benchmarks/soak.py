@@ -394,11 +394,12 @@ class Client:
 
 @dataclass
 class Sampler:
-    """The server's RSS every ``every`` seconds, and CPU times of server and load generator."""
+    """The server's RSS and the machine's load average every ``every`` seconds."""
 
     server: Server
     every: float
     samples: list[tuple[float, int]] = field(default_factory=list)
+    loads: list[float] = field(default_factory=list)  # 1-minute load average at each sample
 
     async def run(self, begin: float, end: float) -> None:
         """Sample at ``begin`` and every ``every`` seconds until ``end`` (bounded by the count)."""
@@ -407,6 +408,7 @@ class Sampler:
             at = min(at, end)
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             self.samples.append((time.perf_counter() - begin, self.server.rss_bytes()))
+            self.loads.append(float(load_average().split()[0]))
             if at >= end:
                 return
 
@@ -457,7 +459,15 @@ async def drive(server: Server, clinic: Clinic, options: Options, key: Any, audi
         "cpu": cpu,
         "clients_logged_in": len(active),
         "drain_seconds": finished - tally.window_end,
-        "load_average": {"before": load_before, "after": load_average()},
+        "load_average": {
+            "before": load_before,
+            "after": load_average(),
+            "1-minute min/mean/max during the run": [
+                min(sampler.loads),
+                round(statistics.fmean(sampler.loads), 2),
+                max(sampler.loads),
+            ],
+        },
     }
 
 
@@ -473,6 +483,13 @@ def _latency(values: list[float], seconds: float) -> dict[str, float]:
         "p99_ms": 1000 * percentile(ordered, 0.99),
         "max_ms": 1000 * ordered[-1] if ordered else float("nan"),
     }
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares MiB per minute (NaN for fewer than two distinct times)."""
+    if len({t for t, _ in points}) < 2:
+        return float("nan")
+    return statistics.linear_regression([t for t, _ in points], [m for _, m in points]).slope * MINUTE
 
 
 def memory_summary(
@@ -493,17 +510,15 @@ def memory_summary(
         return summary | {"flat": False, "why": "too few samples"}
     start, finish = statistics.fmean(first), statistics.fmean(last)
     growth = 100 * (finish - start) / start
-    slope = float("nan")
-    if len(measured) >= 2 and len({t for t, _ in measured}) >= 2:
-        slope = (
-            statistics.linear_regression([t for t, _ in measured], [m for _, m in measured]).slope * MINUTE
-        )
+    middle = warmup + seconds / 2
     return summary | {
         "first_mib": round(start, 1),
         "last_mib": round(finish, 1),
         "peak_mib": round(max(m for _, m in measured), 1),
         "growth_percent": round(growth, 2),
-        "slope_mib_per_min": round(slope, 3),
+        "slope_mib_per_min": round(_slope(measured), 3),
+        "slope_first_half_mib_per_min": round(_slope([(t, m) for t, m in measured if t <= middle]), 3),
+        "slope_second_half_mib_per_min": round(_slope([(t, m) for t, m in measured if t >= middle]), 3),
         "flat": growth <= max_growth,
     }
 
@@ -588,6 +603,8 @@ def print_report(summary: dict[str, Any]) -> None:
         f"\nserver RSS (process tree): first {memory['window_seconds']:.0f} s of the window "
         f"{memory.get('first_mib', '?')} MiB, last {memory.get('last_mib', '?')} MiB, peak "
         f"{memory.get('peak_mib', '?')} MiB, slope {memory.get('slope_mib_per_min', '?')} MiB/min "
+        f"(halves {memory.get('slope_first_half_mib_per_min', '?')}, "
+        f"{memory.get('slope_second_half_mib_per_min', '?')}) "
         f"({len(memory['samples_mib'])} samples)"
     )
     if summary["cpu_in_window"]:
@@ -600,8 +617,10 @@ def print_report(summary: dict[str, Any]) -> None:
         f"logins: {summary['logins']['total']} ({summary['logins']['errors']} failed), clients logged in "
         f"{summary['clients_logged_in']}; in-flight requests drained in {summary['drain_seconds']} s"
     )
+    load = summary["load_average"]
     print(
-        f"load average before {summary['load_average']['before']}; after {summary['load_average']['after']}"
+        f"load average before {load['before']}; after {load['after']}; 1-minute min/mean/max during the "
+        f"run {load['1-minute min/mean/max during the run']}"
     )
     for message, count in summary["errors"]["first_messages"].items():
         seen = summary["errors"]["first_seen_s"][message]

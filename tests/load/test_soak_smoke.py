@@ -64,6 +64,7 @@ def test_memory_that_grows_within_the_limit_is_flat() -> None:
     assert judged["flat"] is True
     assert 0 < judged["growth_percent"] < 10
     assert judged["slope_mib_per_min"] == pytest.approx(10 / 11, rel=1e-3)
+    assert judged["slope_first_half_mib_per_min"] == pytest.approx(judged["slope_second_half_mib_per_min"])
 
 
 def test_memory_that_grows_past_the_limit_is_not_flat() -> None:
