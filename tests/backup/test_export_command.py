@@ -17,7 +17,6 @@ from backup_builders import (
     FORMULA_NAME,
     FORMULA_REASON,
     VariedRecord,
-    build_varied_record,
     open_app,
     sqlite_url,
 )
@@ -31,12 +30,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture
-def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> VariedRecord:
+def record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, varied_copy: Callable[[Path], VariedRecord]
+) -> VariedRecord:
     """The varied record on a SQLite file named by B12CARE_DATABASE_URL."""
-    url = sqlite_url(tmp_path / "clinic.db")
-    with open_app(url) as app:
-        made = build_varied_record(app)
-    monkeypatch.setenv("B12CARE_DATABASE_URL", url)
+    made = varied_copy(tmp_path / "clinic.db")
+    monkeypatch.setenv("B12CARE_DATABASE_URL", sqlite_url(tmp_path / "clinic.db"))
     return made
 
 

@@ -15,6 +15,7 @@ import pytest
 from backup_builders import Writer, build_varied_record, open_app, sqlite_url, table_rows
 from tests.conftest import CliResult
 
+from b12care.adapters.db import backup_sqlite
 from b12care.adapters.db.backup import backup_database, checksum_path, restore_database
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to
@@ -30,11 +31,10 @@ RECORD_TABLES = (
 
 
 @pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, varied_copy: Callable[[Path], object]) -> Path:
     """A SQLite database with the varied record, named by B12CARE_DATABASE_URL for the CLI."""
     path = tmp_path / "live" / "b12care.db"
-    with open_app(sqlite_url(path)) as app:
-        build_varied_record(app)
+    varied_copy(path)
     monkeypatch.setenv("B12CARE_DATABASE_URL", sqlite_url(path))
     return path
 
@@ -239,8 +239,9 @@ def test_an_older_backup_is_migrated_to_the_newest_schema_on_restore(
 
 
 def test_a_restore_is_refused_while_another_process_has_the_database_open(
-    run_cli: Run, live: Path, tmp_path: Path
+    run_cli: Run, live: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(backup_sqlite, "LOCK_TIMEOUT_S", 0.2)  # how long restore waits for the lock
     backup = tmp_path / "b.db"
     run_cli("backup", str(backup))
     script = (

@@ -3,8 +3,9 @@
 Each patient contributes exactly the resources of the single-patient export
 (:func:`b12care.adapters.fhir.outbound.export_patient`: Patient, CarePlan, MedicationRequest, a
 MedicationAdministration per dose, an Observation per lab, entered-in-error ones included and marked),
-each validated with the R4B models; the combined Bundle is validated again. Resource ids are the
-record's UUIDs, so ``fullUrl``s never collide across patients.
+each validated with the R4B models, and each patient's Bundle too; the combined Bundle's envelope is
+validated and its ``fullUrl``s checked to be unique (resource ids are the record's UUIDs), rather than
+validating every resource a second time: that doubled the time and memory of a large clinic's export.
 """
 
 from __future__ import annotations
@@ -43,5 +44,8 @@ def export_patients(
         "timestamp": dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).isoformat(),
         "entry": entries,
     }
-    Bundle.model_validate(bundle)
+    urls = [entry["fullUrl"] for entry in entries]
+    if len(set(urls)) != len(urls):  # bdl-7: a fullUrl is unique within a Bundle
+        raise ValueError("two exported resources share a fullUrl")
+    Bundle.model_validate(bundle | {"entry": []})  # the envelope; every entry was validated above
     return bundle

@@ -62,7 +62,7 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             manifest = report.manifest
             console(False).print(
                 f"backup {report.path} ({manifest.kind}, {_size(report.size)}, schema "
-                f"{manifest.revision}, b12care {manifest.version})\n"
+                f"{manifest.revision}, version {manifest.version})\n"
                 f"sha256 {manifest.sha256} in {report.checksum_path}",
                 markup=False,
                 highlight=False,
@@ -94,7 +94,7 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             manifest = report.manifest
             lines = [
                 f"{'verified' if check else 'restored'} {file} ({manifest.kind}, schema {manifest.revision}, "
-                f"b12care {manifest.version}, made {manifest.created.isoformat()}): checksum, integrity "
+                f"version {manifest.version}, made {manifest.created.isoformat()}): checksum, integrity "
                 "and schema OK"
             ]
             if report.kept_aside is not None:
