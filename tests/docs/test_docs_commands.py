@@ -1,7 +1,7 @@
-"""Every ``b12care ...`` command line the documentation shows is a real command with real options, so the
-docs cannot drift from the CLI: each is resolved through the Typer app's command tree and its ``--help``
-is run with Typer's CliRunner. (Typer vendors its own click: commands are recognised by their
-``commands`` and ``params``, not by click's classes.)"""
+"""Every ``b12care ...`` command line the documentation (docs/ and the README) shows is a real command with
+real options, so the docs cannot drift from the CLI: each is resolved through the Typer app's command tree
+and its ``--help`` is run with Typer's CliRunner. (Typer vendors its own click: commands are recognised by
+their ``commands`` and ``params``, not by click's classes.)"""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ SEGMENT_BREAK = re.compile(r"\|\||&&|[|;]|\$\(|\)")
 COMMENT = re.compile(r"(?:^|\s)#.*$")
 ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=(.*)$")
 WRAPPERS = {"sudo", "env", "exec", "time", "nohup"}
+ALIAS = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)=(?:\S*/)?b12care\s*$")  # B=.venv/bin/b12care, then $B ...
+PAGES = (*sorted(DOCS.rglob("*.md")), ROOT / "README.md")
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Shown:
     words: tuple[str, ...]  # what follows ``b12care``
 
 
-def _program(tokens: list[str]) -> int | None:
+def _program(tokens: list[str], aliases: frozenset[str] = frozenset()) -> int | None:
     """The index of ``b12care`` when it is the command a shell segment runs, else None.
 
     Leading ``VAR=value`` assignments and ``sudo [-u USER]``/``env`` wrappers are skipped; a systemd
@@ -47,7 +49,7 @@ def _program(tokens: list[str]) -> int | None:
         token = tokens[index]
         assignment = ASSIGNMENT.match(token)
         program = assignment.group(1) if assignment is not None else token
-        if (program == "b12care" and assignment is None) or program.endswith("/bin/b12care"):
+        if (program in {"b12care", *aliases} and assignment is None) or program.endswith("/bin/b12care"):
             return index
         if token == "sudo" and tokens[index + 1 : index + 2] == ["-u"]:
             index += 3
@@ -67,6 +69,7 @@ def invocations_in(text: str, where: str) -> Iterator[Shown]:
     """The ``b12care`` command lines of a page: in shell (and systemd) code blocks, and inline code spans
     that start with ``b12care``."""
     block: str | None = None
+    aliases: frozenset[str] = frozenset()
     prose: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         fence = FENCE.match(line)
@@ -77,8 +80,12 @@ def invocations_in(text: str, where: str) -> Iterator[Shown]:
         prose.append("" if block is not None else line)
         if block is None or block not in COMMAND_BLOCKS:
             continue
+        alias = ALIAS.match(line)
+        if alias is not None:
+            aliases |= {f"${alias.group(1)}"}
+            continue
         for tokens in _segments(COMMENT.sub("", line)):
-            start = _program(tokens)
+            start = _program(tokens, aliases)
             if start is not None:
                 yield Shown(f"{where}:{number}", tuple(tokens[start + 1 :]))
     outside = "\n".join(prose)
@@ -92,7 +99,7 @@ def invocations_in(text: str, where: str) -> Iterator[Shown]:
 
 def shown_in_docs() -> list[Shown]:
     found: list[Shown] = []
-    for page in sorted(DOCS.rglob("*.md")):
+    for page in PAGES:
         found += invocations_in(page.read_text(encoding="utf-8"), str(page.relative_to(ROOT)))
     return found
 
@@ -164,7 +171,8 @@ def test_command_lines_are_found_in_code_blocks_units_and_inline_code() -> None:
         "```sh\nB12CARE_DATABASE_URL=x .venv/bin/b12care recompute  # after an upgrade\n"
         "P=$(b12care patient add --clinic C) && b12care history $P | less\n"
         "sudo -u postgres createdb --owner b12care b12care\n"
-        "sudo -u b12care env A=1 /opt/b12care/.venv/bin/b12care user add x\n```\n"
+        "sudo -u b12care env A=1 /opt/b12care/.venv/bin/b12care user add x\n"
+        "B=.venv/bin/b12care\n$B recall --format csv\n```\n"
         "```text\nbackup done (b12care 0.1.0)\n```\n"
     )
 
@@ -174,6 +182,7 @@ def test_command_lines_are_found_in_code_blocks_units_and_inline_code() -> None:
         ("patient", "add", "--clinic", "C"),
         ("history", "$P"),
         ("user", "add", "x"),
+        ("recall", "--format", "csv"),
         ("packs", "check", "DIR"),
         ("recompute",),
     ]
