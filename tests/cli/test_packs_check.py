@@ -123,6 +123,21 @@ def test_a_file_the_manifest_does_not_list_is_reported(run_cli: Run, uk_copy: Pa
     ]
 
 
+def test_a_file_that_is_not_yaml_is_reported_once_without_its_records_counted_missing(
+    run_cli: Run, uk_copy: Path
+) -> None:
+    with (uk_copy / "labs.yaml").open("a", encoding="utf-8") as labs:
+        labs.write("  - [unclosed\n")
+    rehash(uk_copy)
+
+    result = run_cli("packs", "check", str(uk_copy), width=300)
+
+    assert result.exit_code == 3
+    errors = _errors(result)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("error: labs.yaml: labs.yaml is not valid YAML")
+
+
 def test_the_example_overlay_checks_ok_on_its_pack(run_cli: Run) -> None:
     result = run_cli("packs", "check", str(EXAMPLE_OVERLAY), width=300)
 

@@ -63,6 +63,7 @@ __all__ = ["CheckReport", "Problem", "check_overlay_file", "check_pack_folder", 
 
 MANIFEST = "manifest.yaml"
 CITATIONS = "citations.yaml"
+MISSING = "required record is missing"
 # Records the engine reads by id, and the kind of value each must hold (docs/knowledge-packs.md).
 REQUIRED_RECORDS: dict[str, type] = {
     "scope.minimum_age": Quantity,
@@ -230,14 +231,22 @@ def _build(
     return built, files
 
 
-def _consistency(pack: Pack, files: Mapping[str, str], problems: list[Problem]) -> list[Problem]:
-    """``pack_problems`` of the records that loaded, less what the records that failed already explain."""
+def _consistency(
+    pack: Pack, files: Mapping[str, str], problems: list[Problem], *, whole: bool = True
+) -> list[Problem]:
+    """``pack_problems`` of the records that loaded, less what the records that failed already explain.
+
+    When a whole file could not be read (``whole`` false), records missing from the pack are not reported:
+    they may be in that file.
+    """
     failed = {problem.record for problem in problems if problem.record}
     regimen_failed = any(record.startswith("regimen.") for record in failed)
     return [
         problem
         for problem in pack_problems(pack, files)
-        if problem.record not in failed and not (problem.record == "" and regimen_failed)
+        if problem.record not in failed
+        and not (problem.record == "" and (regimen_failed or not whole))
+        and not (problem.message == MISSING and not whole)
     ]
 
 
@@ -302,12 +311,18 @@ def check_pack_folder(directory: Path) -> CheckReport:
         names = sorted({path.name for path in directory.glob("*.yaml")} - {MANIFEST})
     citation_models: list[CitationModel] = []
     items: list[tuple[str, RecordFile]] = []
+    whole = True
     for name in names:
+        before = len(problems)
         raw = _read(directory / name, name, problems)
+        if len(problems) > before:
+            whole = False
+            continue  # not YAML: reported once, not again for each missing part
         if name == CITATIONS:
             citation_models = _citation_models(raw, name, problems)
         else:
             items += [(name, item) for item in _record_models(raw, name, problems)]
+            whole = whole and not any(problem.record == "" for problem in problems[before:])
     citations = _citations(citation_models)
     built, files = _build(items, citations, "pack", {}, problems)
     pack = Pack(
@@ -319,7 +334,7 @@ def check_pack_folder(directory: Path) -> CheckReport:
         citations=citations,
         records=built,
     )
-    problems += _consistency(pack, files, problems)
+    problems += _consistency(pack, files, problems, whole=whole)
     if not problems:
         try:
             load_pack_folder(directory)
@@ -424,7 +439,7 @@ def pack_problems(pack: Pack, files: Mapping[str, str] | None = None) -> list[Pr
     for rule_id, kind in REQUIRED_RECORDS.items():
         record = pack.records.get(rule_id)
         if record is None:
-            add(rule_id, "", "required record is missing")
+            add(rule_id, "", MISSING)
         elif not isinstance(record.values[0][1], kind):
             add(rule_id, "kind", f"must be a {kind.__name__} record, not {record.kind}")
     served: set[str] = set()
