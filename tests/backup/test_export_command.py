@@ -8,7 +8,7 @@ import io
 import json
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from backup_builders import (
 from fhir.resources.R4B.bundle import Bundle
 from tests.conftest import CliResult
 
+from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.export import write_whole
 from b12care.service.export import CSV_COLUMNS, spreadsheet_safe
 
 Run = Callable[..., CliResult]
@@ -172,3 +174,16 @@ def test_a_cli_export_is_in_the_audit_log_under_the_actor(run_cli: Run, record: 
     with open_app(os.environ["B12CARE_DATABASE_URL"]) as app, app.uow() as uow:
         exports = [e for e in uow.audit.for_entity("patient", ann) if e.action == "record.export"]
     assert [(e.actor, dict(e.detail)) for e in exports] == [("it.admin", {"format": "csv", "patients": 1})]
+
+
+def test_an_export_that_fails_half_way_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "clinic.json"
+
+    def chunks() -> Iterator[str]:
+        yield '{"resourceType": "Bundle", "entry": ['
+        raise InputError("patient", "patient p has no plan")
+
+    with pytest.raises(InputError):
+        write_whole(target, chunks())
+
+    assert sorted(tmp_path.iterdir()) == []

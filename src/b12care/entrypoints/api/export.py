@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from b12care.entrypoints.api._params import AsOf
 from b12care.entrypoints.api.deps import Admin, ServicesDep
@@ -48,9 +48,11 @@ def export_clinic(
     )
     headers = {"Cache-Control": "no-store"}
     if output == "fhir":
-        from b12care.adapters.fhir.bulk import export_patients
+        from b12care.adapters.fhir.bulk import bundle_chunks
 
-        return JSONResponse(export_patients(services, patients, as_of), media_type=FHIR_JSON, headers=headers)
+        return StreamingResponse(
+            bundle_chunks(services, patients, as_of), media_type=FHIR_JSON, headers=headers
+        )
     name = f"clinic-{clinic_id}-{services.today().isoformat()}.csv"
     headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return StreamingResponse(

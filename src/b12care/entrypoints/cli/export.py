@@ -3,12 +3,14 @@
 FHIR: one R4 Bundle (collection) of every exported patient's Patient, CarePlan, MedicationRequest,
 MedicationAdministrations and Observations. CSV: one row per recorded entry, formulas defused
 (``b12care.service.export``). An unknown id exits 2 naming ``patient`` or ``clinic``. With ``--output``
-the file appears whole or not at all (written beside, then renamed).
+the file appears whole or not at all (written beside, then renamed). Both formats are written as they
+are made, a batch of patients at a time, so a large clinic needs no more memory than a small one.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,18 +34,21 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-def write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file beside it: the file appears whole or not at all."""
+def write_whole(path: Path, chunks: Iterable[str]) -> None:
+    """Write the text to ``path`` through a temporary file beside it: the file appears whole or not at
+    all (also when making the text fails half-way)."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as file:
-            file.write(text)
+            for chunk in chunks:
+                file.write(chunk)
             file.flush()
             os.fsync(file.fileno())
         partial.replace(path)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise InputError("--output", f"cannot write {path}: {error.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
@@ -77,15 +82,14 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                     patient_id=patient_id, clinic_id=clinic_id,
                 )  # fmt: skip
                 if output_format is ExportFormat.csv:
-                    text = "".join(csv_chunks(started.uow, patients))
+                    chunks = csv_chunks(started.uow, patients)
                 else:
-                    import json
+                    from b12care.adapters.fhir.bulk import bundle_chunks
 
-                    from b12care.adapters.fhir.bulk import export_patients
-
-                    bundle = export_patients(services, patients, day)
-                    text = json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
-            if output is None:
-                console(False).out(text, highlight=False, end="")
-            else:
-                write_whole(output, text)
+                    chunks = bundle_chunks(services, patients, day)
+                if output is None:
+                    out = console(False)
+                    for chunk in chunks:
+                        out.out(chunk, highlight=False, end="")
+                else:
+                    write_whole(output, chunks)
