@@ -1,6 +1,7 @@
 """PostgreSQL stopped and started again under load: meanwhile the service answers 503 (problem JSON with
 Retry-After on the API, an error page on the web app) - never a 500, never a hang - and once the database
-is back it answers again by itself, without a restart; no acknowledged write is lost.
+is back it answers again by itself, without a restart; no acknowledged write is lost. The CLI meanwhile
+says so in one line and exits 4.
 
 A private cluster (tests/faults/fault_places.py), never the shared one: ``pg_ctl stop -m immediate`` cuts
 every connection like a crash of the database server. ``b12care serve --workers 2`` serves it; client
@@ -24,6 +25,7 @@ from fault_helpers import (
     environment,
     key_for,
     logged_in,
+    run_cli,
     serving,
     set_up_clinic,
     stored,
@@ -32,6 +34,7 @@ from fault_helpers import (
 from fault_places import PrivateCluster
 
 from b12care.entrypoints.api.problems import RETRY_AFTER_SECONDS
+from b12care.entrypoints.cli.faults import EXIT_STORAGE_UNAVAILABLE
 
 CLIENTS = 3
 MAX_REQUESTS = 2000  # per client: the loops end on their own even if the test's logic would not
@@ -124,6 +127,10 @@ def test_postgresql_restarted_under_load_answers_503_meanwhile_and_recovers_by_i
             assert page.headers["content-type"].startswith("text/html")
             assert "cannot be reached" in page.text and "nothing was changed" in page.text
             assert page.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            cli = run_cli(env, "forecast", patient_id)  # the CLI: one line, exit 4 (retry later)
+            assert cli.returncode == EXIT_STORAGE_UNAVAILABLE, cli.stderr
+            assert cli.stderr.count("\n") == 1 and cli.stderr.startswith("error: ")
+            assert "cannot be reached" in cli.stderr and "Connection refused" in cli.stderr
 
             started_at = time.monotonic()
             cluster.start()
@@ -133,6 +140,8 @@ def test_postgresql_restarted_under_load_answers_503_meanwhile_and_recovers_by_i
             stop.set()
             for thread in threads:
                 thread.join(LOAD_SECONDS)
+            if not cluster.running():  # failed while it was down: leave it up for the other tests
+                cluster.start()
         log = server.log()
 
     assert all(c.wrong == [] for c in clients), [c.wrong for c in clients]

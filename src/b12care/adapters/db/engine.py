@@ -29,11 +29,17 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 def sqlite_file(url: str | URL) -> Path | None:
-    """The database file of a SQLite URL; None for an in-memory database or another backend."""
+    """The database file of a SQLite URL, also of a URI one (``sqlite:///file:PATH?mode=ro&uri=true``);
+    None for an in-memory database or another backend."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database is None:
         return None
-    return Path(parsed.database)
+    if parsed.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:")
+        if parsed.query.get("mode") == "memory":
+            return None
+    return None if database in ("", ":memory:") else Path(database)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
