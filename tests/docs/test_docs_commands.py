@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,12 @@ def _options(command: Any) -> set[str]:
     return names
 
 
+@cache
+def help_exit_code(path: tuple[str, ...]) -> int:
+    """The exit status of ``b12care <path> --help`` (once per command: many pages show the same ones)."""
+    return CliRunner().invoke(create_app(), [*path, "--help"]).exit_code
+
+
 def problems_of(shown: Shown, root: Any) -> list[str]:
     """What is wrong with one shown command line: an unknown command or option, or a failing --help."""
     command, path = root, []
@@ -132,9 +139,9 @@ def problems_of(shown: Shown, root: Any) -> list[str]:
         for word in rest
         if word.startswith("--") and word.split("=")[0] not in _options(command)
     ]
-    result = CliRunner().invoke(create_app(), [*path, "--help"])
-    if result.exit_code != 0:
-        problems.append(f"{shown.where}: b12care {' '.join(path)} --help exits {result.exit_code}")
+    exit_code = help_exit_code(tuple(path))
+    if exit_code != 0:
+        problems.append(f"{shown.where}: b12care {' '.join(path)} --help exits {exit_code}")
     return problems
 
 
