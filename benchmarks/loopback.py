@@ -76,7 +76,8 @@ class Server:
     def pids(self) -> list[int]:
         """The server process and all its descendants (uvicorn's worker processes)."""
         tree = _children()
-        found, todo = [], [self.process.pid]
+        found: list[int] = []
+        todo = [self.process.pid]
         while todo and len(found) < MAX_TREE:
             pid = todo.pop()
             found.append(pid)
