@@ -158,3 +158,27 @@ def test_a_password_in_the_url_reaches_the_tools_in_a_private_passfile_not_the_c
         assert passfile.read_text() == "*:*:*:*:s3cr\\:t\n"
         assert oct(passfile.stat().st_mode & 0o777) == oct(0o600)
     assert not passfile.exists()
+
+
+def test_a_pg_restore_that_fails_part_way_restores_nothing(
+    run_cli: Run, new_database: NewDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = new_database(), new_database()
+    with open_app(source) as app:
+        build_varied_record(app)
+    backup = tmp_path / "clinic.dump"
+    monkeypatch.setenv("B12CARE_DATABASE_URL", source)
+    run_cli("backup", str(backup))
+    engine = create_database_engine(target)
+    with engine.begin() as connection:  # no table, but a name the dump's CREATE TABLE collides with
+        connection.execute(text("CREATE VIEW users AS SELECT 1 AS id"))
+    engine.dispose()
+    monkeypatch.setenv("B12CARE_DATABASE_URL", target)
+
+    result = run_cli("restore", str(backup))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: restore: pg_restore failed:")
+    assert 'relation "users" already exists' in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert table_rows(target) == {}  # no table: one transaction, rolled back whole (the view is no table)

@@ -132,6 +132,10 @@ def test_the_checksum_file_records_schema_and_version_and_sha256sum_checks_it(
     assert "# b12care-version: 0.1.0\n" in text
     assert "# kind: sqlite\n" in text
     assert [oct(p.stat().st_mode & 0o777) for p in (backup, checksum_path(backup))] == [oct(0o600)] * 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["live", "nightly.db", "nightly.db.sha256"]
+    with sqlite3.connect(backup) as connection:  # self-contained: no -wal file to go with it
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    connection.close()
     tool = shutil.which("sha256sum")
     if tool is not None:
         command = [tool, "-c", checksum_path(backup).name]

@@ -92,17 +92,17 @@ def libpq_uri(url: str) -> Iterator[str]:
 
 
 def _run(tool: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """Run a PostgreSQL tool without a prompt; BackupFailedError with its last line of error output."""
+    """Run a PostgreSQL tool; BackupFailedError naming its first error line."""
     command = [find_tool(tool), *arguments]
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False)
     except OSError as error:
         raise BackupFailedError(f"cannot run {tool}: {error}") from None
     if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise BackupFailedError(
-            f"{tool} failed: {lines[-1] if lines else f'exit status {result.returncode}'}"
-        )
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        errors = [line for line in lines if "error:" in line.lower()]  # not the "Command was: ..." lines
+        shown = (errors or lines or [f"exit status {result.returncode}"])[0]
+        raise BackupFailedError(f"{tool} failed: {shown.removeprefix(f'{tool}: ')}")
     return result
 
 
