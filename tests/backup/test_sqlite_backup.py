@@ -4,6 +4,7 @@ keeps committing, the checksum file, what restore refuses (with nothing changed)
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import shutil
 import sqlite3
 import subprocess
@@ -307,3 +308,23 @@ def test_a_live_file_that_cannot_be_read_is_left_as_it_is_and_named(
     assert "move the file away" in result.stderr
     assert live.read_bytes() == b"\x00garbage where the database was" * 200
     assert _folder_listing(live.parent) == ["b12care.db"]
+
+
+def test_a_disk_error_during_a_backup_is_one_line_exit_1_and_leaves_no_file(
+    run_cli: Run, live: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(path: Path) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(backup_sqlite, "sha256_of", disk_full)
+    backup = tmp_path / "full" / "b.db"
+    backup.parent.mkdir()
+
+    result = run_cli("backup", str(backup))
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: backup: cannot write the backup {backup}: No space left on device"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(backup.parent.iterdir()) == []

@@ -162,7 +162,11 @@ def _keep_aside(live_connection: sqlite3.Connection, live: Path, now: dt.datetim
         _copy_into(live_connection, aside)
     except sqlite3.DatabaseError as error:
         aside.unlink(missing_ok=True)
-        raise _unreadable(live, error) from None
+        if error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            raise _unreadable(live, error) from None
+        raise BackupFailedError(
+            f"cannot keep the database aside at {aside} ({error}); nothing was changed"
+        ) from None
     fsync_file(aside)
     return aside
 
