@@ -46,6 +46,13 @@ def _validated(resource: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _text(value: str | None) -> str | None:
+    """Free text as a FHIR string, or None when it has nothing FHIR can carry: a FHIR string needs one
+    character other than whitespace, and the record may hold text of spaces or control characters
+    typed into a form (the element is then left out rather than the export failing)."""
+    return value if value is not None and value.strip() else None
+
+
 def _decimal(value: Decimal) -> int | float:
     """A JSON number for a FHIR decimal (exact for the doses and lab values b12care stores)."""
     normal = value.normalize()
@@ -191,9 +198,11 @@ def _patient(view: PatientView) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
         "id": patient.id,
-        "identifier": [{"system": f"urn:b12care:clinic:{patient.clinic_id}", "value": patient.reference}],
+        "identifier": [
+            {"system": f"urn:b12care:clinic:{patient.clinic_id}", "value": _text(patient.reference)}
+        ],
         "active": patient.entered_in_error is None,
-        "name": [{"text": patient.name}],
+        "name": [{"text": _text(patient.name)}] if _text(patient.name) else None,
         "gender": patient.sex,
         "birthDate": patient.birth_date.isoformat(),
     }
@@ -212,12 +221,12 @@ def _administration(dose: DoseRecord, terms: Terminology) -> dict[str, Any]:
         "subject": _reference("Patient", dose.patient_id),
         "effectiveDateTime": dose.date.isoformat(),
     }
-    if dose.not_done_reason:
+    if _text(dose.not_done_reason):
         resource["statusReason"] = [{"text": dose.not_done_reason}]
-    if dose.given_by:
+    if _text(dose.given_by):
         resource["performer"] = [{"actor": {"display": dose.given_by}}]
     dosage: dict[str, Any] = {}
-    if dose.site:
+    if _text(dose.site):
         dosage["site"] = {"text": dose.site}
     if dose.route:
         dosage["route"] = _route(dose.route)

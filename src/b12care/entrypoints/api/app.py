@@ -30,6 +30,7 @@ from b12care.entrypoints.api import (
 )
 from b12care.entrypoints.api.headers import install_security_headers
 from b12care.entrypoints.api.limits import install_limits
+from b12care.entrypoints.api.links import install_openapi_links
 from b12care.entrypoints.api.problems import install_problem_handlers
 from b12care.entrypoints.web import install_web
 from b12care.entrypoints.web import router as web_router
@@ -98,4 +99,5 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
 
     for router in ROUTERS:
         api.include_router(router)
+    install_openapi_links(api)  # OpenAPI links: how the operations' ids chain
     return api

@@ -47,13 +47,14 @@ from b12care.adapters.cds.hooks import (
 from b12care.adapters.cds.settings import CdsSettings, load_cds_settings
 from b12care.adapters.cds.store import SqlCdsStore
 from b12care.domain.errors import InputError
+from b12care.entrypoints.api.problems import problem_responses
 from b12care.service.ports import UnitOfWorkFactory
 
 __all__ = ["CONCURRENT_CALLS", "CdsRuntime", "cds_runtime", "router"]
 
 CONCURRENT_CALLS = 4
 
-router = APIRouter(tags=["CDS Hooks"])
+router = APIRouter(tags=["CDS Hooks"], responses=problem_responses(400, 401, 404, 412))
 _PROBLEM = "application/problem+json"
 _TITLES = {400: "Bad request", 401: "Not authenticated", 404: "Not found", 412: "Precondition failed"}
 

@@ -24,18 +24,24 @@ FHIR_JSON = "application/fhir+json"
 CALENDAR = "text/calendar; charset=utf-8"
 
 
+class FhirJsonResponse(JSONResponse):
+    """JSON served (and documented in the OpenAPI) as ``application/fhir+json``."""
+
+    media_type = FHIR_JSON
+
+
 def _calendar(request: Request, patient_id: str, actor: str) -> Response:
     app: App = request.app.state.app
     body = calendar_for(app, patient_id, app.clock(), public_url=app.settings.public_url, actor=actor)
     return Response(body, media_type=CALENDAR, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/v1/patients/{patient_id}/fhir", response_class=JSONResponse)
+@router.get("/api/v1/patients/{patient_id}/fhir", response_class=FhirJsonResponse)
 def export_fhir(patient: InScope, services: ServicesDep, as_of: AsOf = None) -> JSONResponse:
     """The patient as a FHIR R4 Bundle: Patient, CarePlan, MedicationRequest (loading then maintenance
     dosages), MedicationAdministration and Observation; every resource validated before it is sent."""
     bundle = export_patient_record(services, patient.id, as_of)
-    return JSONResponse(bundle, media_type=FHIR_JSON)
+    return FhirJsonResponse(bundle)
 
 
 @router.post("/api/v1/fhir/import")

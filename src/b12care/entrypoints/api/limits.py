@@ -12,23 +12,26 @@
   their body as JSON regardless);
 - a ``Content-Length`` that is not a number is refused with **400**.
 
-A body within the limits is passed on unchanged (buffered: it was read to be measured).
+A body within the limits is passed on unchanged (buffered: it was read to be measured). The OpenAPI
+document lists these refusals (400, 413, 422) on every operation that takes a body.
 """
 
 from __future__ import annotations
 
 import re
 from itertools import accumulate
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from b12care.config import Settings
-from b12care.entrypoints.api.problems import problem
+from b12care.entrypoints.api.problems import problem, problem_responses
 
-__all__ = ["BodyLimits", "install_limits", "json_depth"]
+__all__ = ["BodyLimits", "document_limits", "install_limits", "json_depth"]
 
 _FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+_WITH_BODY = ("post", "put", "patch")
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _STRING = re.compile(rb'"[^"]*"')
 _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
@@ -130,8 +133,30 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replayed
 
 
+def document_limits(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the refusals of a body (400 unreadable, 413 too large, 422 too deep) to every operation of the
+    OpenAPI ``schema`` that takes one; returns it."""
+    refusals = problem_responses(400, 413, 422)
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method in _WITH_BODY and isinstance(operation, dict):
+                responses = operation.setdefault("responses", {})
+                for status, response in refusals.items():
+                    responses.setdefault(str(status), response)
+    return schema
+
+
 def install_limits(api: FastAPI, settings: Settings) -> None:
-    """Put :class:`BodyLimits` with the configured limits in front of every route of ``api``."""
+    """Put :class:`BodyLimits` with the configured limits in front of every route of ``api``, and
+    document its refusals in ``api``'s OpenAPI."""
     api.add_middleware(
         BodyLimits, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth
     )
+    build = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        fresh = api.openapi_schema is None
+        schema = build()
+        return document_limits(schema) if fresh else schema
+
+    api.openapi = openapi  # type: ignore[method-assign]
