@@ -1,5 +1,5 @@
 """Several clients recording doses, labs and symptom checks for ONE patient at the same time, over HTTP
-through a real server (SQLite; PostgreSQL with ``--workers 2``, so the writes race in two processes),
+through a real server (SQLite; PostgreSQL, where the server's threads run the transactions side by side),
 never lose an update: every acknowledged entry is stored once, and the stored forecast and recall
 timeline are the ones the whole stored history gives - not those of a writer that missed another's
 entry.
@@ -95,9 +95,9 @@ def test_concurrent_writers_to_one_patient_over_http_lose_no_update(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     if backend == "sqlite":
-        database_url, workers = f"sqlite:///{tmp_path / 'served.db'}", ()
+        database_url = f"sqlite:///{tmp_path / 'served.db'}"
     else:
-        database_url, workers = request.getfixturevalue("postgres_url"), ("--workers", "2")
+        database_url = request.getfixturevalue("postgres_url")
     env = environment(database_url)
     patient_id = set_up_clinic(database_url).patient_id
     fresh: list[bool] = []  # before each round: is the stored forecast the whole record's?
@@ -111,7 +111,7 @@ def test_concurrent_writers_to_one_patient_over_http_lose_no_update(
 
         rounds = threading.Barrier(WRITERS, action=check_round)
 
-        server = stack.enter_context(serving(env, tmp_path / "server.log", *workers))
+        server = stack.enter_context(serving(env, tmp_path / "server.log"))
         writers = [
             Writer(stack.enter_context(logged_in(server.base)), patient_id, n, rounds) for n in range(WRITERS)
         ]
