@@ -49,9 +49,16 @@ class OutputFormat(StrEnum):
 
 @contextmanager
 def _clean_errors(err: Console) -> Iterator[None]:
-    """Turn every deliberate error into one line on stderr and a non-zero exit."""
+    """Turn every deliberate error into one line on stderr and a non-zero exit (storage faults: 4 or 5,
+    see ``cli/faults.py``)."""
+    from b12care.entrypoints.cli.faults import storage_fault_exit, storage_fault_line
+    from b12care.service.ports import StorageFaultError
+
     try:
         yield
+    except StorageFaultError as error:
+        err.print(storage_fault_line(error), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(storage_fault_exit(error)) from None
     except InputError as error:
         err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_INPUT) from None
