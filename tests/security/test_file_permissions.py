@@ -22,11 +22,6 @@ def usual_umask() -> Iterator[None]:
     os.umask(previous)
 
 
-@pytest.mark.xfail(
-    reason="known gap (threat model, residual risk 1): the engine lets SQLite create the database file "
-    "with the process umask; strict, so the fix turns this into a failure until the mark is removed",
-    strict=True,
-)
 def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path, usual_umask: None) -> None:
     database = tmp_path / "data" / "b12care.db"
 

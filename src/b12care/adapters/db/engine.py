@@ -13,6 +13,7 @@ as the service's storage faults (:mod:`b12care.adapters.db.faults`).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -66,17 +67,28 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
+def _create_private_file(path: Path) -> None:
+    """Create ``path``'s folder (0700) and ``path`` itself (empty, 0600) unless they exist; where that is
+    impossible (a read-only place) SQLite's own open reports it, translated like every storage fault."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        return
+
+
 def create_database_engine(url: str | URL) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
-    A SQLite file's folder is created when missing; the file itself appears on first connect.
-    The caller owns the engine and disposes it.
+    A SQLite file's folder (0700) and the empty file (0600) are created when missing, so the record is
+    readable by its owner only whatever the umask (SQLite gives its -wal and -shm files the database
+    file's mode). The caller owns the engine and disposes it.
     """
     parsed = make_url(url)
     path = sqlite_file(parsed)
     if parsed.get_backend_name() == "sqlite":
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(path)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _configure_sqlite_connection)
         event.listen(engine, "begin", _begin_immediate)
