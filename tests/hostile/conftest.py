@@ -25,11 +25,13 @@ from hostile_helpers import (
 )
 from pydantic import SecretStr
 
+from app_helpers import EXAMPLE_CASE, SECRET, World
 from b12care.adapters.cds.settings import CdsSettings, Issuer
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
 from b12care.entrypoints.api.app import create_app
 from b12care.entrypoints.api.cds_hooks import cds_runtime
+from b12care.entrypoints.web.session import SESSION_COOKIE, csrf_token
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
     warnings.simplefilter("ignore")
@@ -87,3 +89,30 @@ def call(cds_client: TestClient, cds_keys: Keys) -> CdsCall:
         return cds_client.post(path, content=content, headers=headers)
 
     return post
+
+
+@pytest.fixture
+def web_form(client: TestClient, world: World) -> tuple[str, dict[str, str]]:
+    """The dose form of a new patient of clinic A and its fields (a completed dose, with the CSRF token
+    of the nurse's session that ``client`` now carries)."""
+    patient = world.add_patient()
+    session = world.accounts.issue_token("nurse.a")
+    client.cookies.set(SESSION_COOKIE, session)
+    fields = {
+        "csrf": csrf_token(SECRET, session),
+        "date": "2026-01-05",
+        "drug": "hydroxocobalamin",
+        "dose": "1",
+        "unit": "mg",
+        "route": "IM",
+        "site": "left deltoid",
+        "source": "clinic",
+    }
+    return f"/patients/{patient}/doses", fields
+
+
+@pytest.fixture
+def case() -> dict[str, Any]:
+    """A fresh copy of the example case (pernicious anaemia, UK pack)."""
+    data: dict[str, Any] = json.loads(EXAMPLE_CASE.read_text())
+    return data

@@ -25,7 +25,6 @@ from b12care.bootstrap import bootstrap
 from b12care.config import Settings
 from b12care.entrypoints.api import create_app
 from b12care.entrypoints.api.limits import BodyLimits, json_depth
-from b12care.entrypoints.web.session import SESSION_COOKIE, csrf_token
 
 DEFAULTS = Settings()
 TOO_BIG = DEFAULTS.max_body_bytes + 1
@@ -42,25 +41,6 @@ def nested(depth: int) -> bytes:
 def database_url(tmp_path: Path) -> str:
     """SQLite only: the limits act before any route, whatever the database."""
     return f"sqlite:///{tmp_path / 'limits' / 'b12care.db'}"
-
-
-@pytest.fixture
-def web_form(client: TestClient, world: World) -> tuple[str, dict[str, str]]:
-    """The dose form of a patient, and a nurse's session with its CSRF token (the form's path and fields)."""
-    patient = world.add_patient()
-    session = world.accounts.issue_token("nurse.a")
-    client.cookies.set(SESSION_COOKIE, session)
-    fields = {
-        "csrf": csrf_token(SECRET, session),
-        "date": "2026-01-05",
-        "drug": "hydroxocobalamin",
-        "dose": "1",
-        "unit": "mg",
-        "route": "IM",
-        "site": "left deltoid",
-        "source": "clinic",
-    }
-    return f"/patients/{patient}/doses", fields
 
 
 def _refused(response: Any, status: int) -> dict[str, Any]:

@@ -49,6 +49,7 @@ __all__ = [
     "EntryKind",
     "PatientView",
     "Services",
+    "check_storable",
     "current_forecast",
     "history_from",
     "load_history",
@@ -84,6 +85,14 @@ class DoseInput:
     source: DoseSource = "clinic"
     not_done_reason: str | None = None
     idempotency_key: str | None = None
+
+
+def check_storable(**texts: str | None) -> None:
+    """Refuse text no database of the record can store (PostgreSQL text holds no NUL character), with
+    an InputError naming the field: every face (API, web forms, FHIR import) answers it the same."""
+    for field, value in texts.items():
+        if value is not None and "\x00" in value:
+            raise InputError(field, "contains a NUL character (\\x00), which cannot be stored")
 
 
 def history_from(
@@ -258,6 +267,7 @@ class Services:
 
     def add_clinic(self, name: str, actor: str) -> ClinicRecord:
         """Create a clinic."""
+        check_storable(name=name)
         with self.uow() as uow:
             clinic = uow.clinics.add(ClinicRecord(new_id(), name, self.clock(), actor))
             uow.commit()
@@ -274,6 +284,7 @@ class Services:
         maintenance_interval: str | None = None,
     ) -> PatientRecord:
         """Create a patient with plan version 1 from a case file, and store the first forecast."""
+        check_storable(reference=reference, name=name)
         case = parse_case_json(case_json)
         plan = plan_case(case, maintenance_interval=maintenance_interval)  # refuses a case it cannot plan
         at = self.clock()
@@ -292,6 +303,14 @@ class Services:
     def record_dose(self, patient_id: str, dose: DoseInput, actor: str) -> DoseRecord:
         """Record a dose (given, or not done with a reason); a repeated idempotency key stores one dose."""
         check_day(dose.date, "date")
+        check_storable(
+            unit=dose.unit,
+            site=dose.site,
+            lot=dose.lot,
+            given_by=dose.given_by,
+            not_done_reason=dose.not_done_reason,
+            idempotency_key=dose.idempotency_key,
+        )
         status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
 
         def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
@@ -323,6 +342,7 @@ class Services:
     ) -> LabRecord:
         """Record a laboratory result (units checked against the patient's pack)."""
         check_day(day, "date")
+        check_storable(unit=unit)
 
         def add(uow: UnitOfWork, at: dt.datetime) -> LabRecord:
             version = uow.plans.latest(patient_id)
@@ -358,6 +378,7 @@ class Services:
     ) -> ReviewRecord:
         """Record a clinical review; an interval change also becomes a new plan version citing it."""
         check_day(day, "date")
+        check_storable(note=note)
         if new_interval is not None:
             parse_interval(new_interval, "new_interval")
 
@@ -388,6 +409,7 @@ class Services:
 
     def mark_entered_in_error(self, kind: EntryKind, entry_id: str, reason: str, actor: str) -> str:
         """Mark a dose, lab, symptom check or review entered-in-error (kept, audited); return its patient."""
+        check_storable(reason=reason)
         at = self.clock()
         with self.uow() as uow:
             repository = _entries(uow, kind)
