@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from b12care import __version__
 from b12care.bootstrap import App
 from b12care.entrypoints.api import (
+    apidocs,
     auth,
     cds_hooks,
     clinics,
@@ -40,6 +41,7 @@ from b12care.service.treatment import Services
 __all__ = ["ROUTERS", "create_app"]
 
 ROUTERS: tuple[APIRouter, ...] = (
+    apidocs.router,
     auth.router,
     users.router,
     clinics.router,
@@ -71,7 +73,7 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
         title="b12care",
         version=__version__,
         summary="Vitamin B12 therapy plans, treatment record, forecasts and recall lists.",
-        docs_url="/docs",
+        docs_url=None,  # /docs is apidocs.router: Swagger UI from vendored files, not a CDN
         openapi_url="/openapi.json",
         redoc_url=None,
         lifespan=lifespan,

@@ -47,7 +47,7 @@ __all__ = [
 
 SERVER_LOGGER = "uvicorn.error"  # where uvicorn logs an error the app raised
 HSTS = "max-age=31536000"  # one year, the usual value for a site that is served over https only
-_DOCUMENT_CSP = "frame-ancestors 'none'"  # HTML without its own policy (FastAPI's /docs loads its CDN)
+_DOCUMENT_CSP = "frame-ancestors 'none'"  # HTML that set no policy of its own (every page does)
 _RESOURCE_CSP = "default-src 'none'; frame-ancestors 'none'"
 _ALWAYS = {
     "X-Content-Type-Options": "nosniff",
