@@ -1,4 +1,5 @@
-"""The load tests drive the benchmark code itself (``benchmarks/soak.py``): its folder is importable."""
+"""The load tests drive the benchmark code itself (``benchmarks/soak.py``): its folder is importable
+(appended to ``sys.path``, so its script names never shadow another module)."""
 
 from __future__ import annotations
 
@@ -7,4 +8,4 @@ from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 if str(BENCHMARKS) not in sys.path:
-    sys.path.insert(0, str(BENCHMARKS))
+    sys.path.append(str(BENCHMARKS))
