@@ -25,7 +25,12 @@ from b12care.domain.knowledge import AnalyteUnits, Pack
 from b12care.entrypoints.web.session import PageError, PageUser, PageWriter, patient_for, services_of
 from b12care.entrypoints.web.templating import redirect, render
 from b12care.service.planning import choose_pack
-from b12care.service.ports import AlreadyEnteredInError, EntryRepository, RecordNotFoundError
+from b12care.service.ports import (
+    AlreadyEnteredInError,
+    EntryRepository,
+    RecordNotFoundError,
+    StorageFaultError,
+)
 from b12care.service.records import (
     DOSE_SOURCES,
     OVERALL_CHANGES,
@@ -208,6 +213,8 @@ class _Form:
                 write()
             except InputError as error:
                 self.errors[error.field.split(".")[-1]] = error.message
+            except StorageFaultError:
+                raise  # not the form's fault: the 503 page (web/routes.py)
             except B12CareError as error:
                 self.errors["form"] = str(error)
             else:

@@ -23,6 +23,7 @@ from b12care.knowledge import list_packs
 from b12care.service.accounts import PRESCRIBERS, Identity
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import plan_case
+from b12care.service.ports import StorageFaultError
 from b12care.service.treatment import Services
 
 __all__ = ["interval_choices", "router"]
@@ -160,6 +161,8 @@ async def accept(request: Request, user: PageUser) -> Response:
 
     try:
         patient_id = await run_in_threadpool(create)
+    except StorageFaultError:
+        raise  # not the form's fault: the 503 page (web/routes.py)
     except B12CareError as error:
         checked.errors[getattr(error, "field", "case")] = getattr(error, "message", str(error))
         return render(request, "planner.html", context, 422)
