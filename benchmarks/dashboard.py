@@ -30,7 +30,7 @@ from sqlalchemy import select
 from b12care.adapters.db.tables import clinics
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.entrypoints.api import create_app
+from b12care.entrypoints.api.app import create_app
 from b12care.entrypoints.web.session import SESSION_COOKIE
 from b12care.service.accounts import Accounts
 from bench_db import BenchDatabase

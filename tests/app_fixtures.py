@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app_helpers import FAST_HASHER, NOW, PUBLIC_URL, SECRET, MovableClock, TestClient, World, add_clinics
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
-from b12care.entrypoints.api import create_app
+from b12care.entrypoints.api.app import create_app
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import jwt
 from api_helpers import PASSWORD, SECRET, MovableClock, World
 from fastapi.testclient import TestClient
 
-from b12care.entrypoints.api import create_app
+from b12care.entrypoints.api.app import create_app
 
 
 def _login(client: TestClient, username: str, password: str) -> tuple[int, dict[str, object], dict[str, str]]:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from app_helpers import PUBLIC_URL, SECRET, TestClient, World
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.entrypoints.api import create_app
+from b12care.entrypoints.api.app import create_app
 from b12care.entrypoints.api.limits import BodyLimits, json_depth
 
 DEFAULTS = Settings()

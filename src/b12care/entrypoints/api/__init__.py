@@ -1,5 +1,5 @@
-"""The REST API (FastAPI): ``create_app(app)`` over a bootstrapped :class:`~b12care.bootstrap.App`."""
+"""The REST API (FastAPI): ``api.app.create_app(app)`` over a bootstrapped :class:`~b12care.bootstrap.App`.
 
-from b12care.entrypoints.api.app import create_app
-
-__all__ = ["create_app"]
+The package imports nothing itself, so the web pages can use ``api.problems`` without importing the app
+factory (which imports the web pages) first.
+"""
