@@ -44,7 +44,7 @@ def ensure_venv(extras: str) -> None:
         return
     if not (BIN / "python").exists():
         print("tasks: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        venv.EnvBuilder(with_pip=True, clear=True, upgrade_deps=True).create(VENV)  # current pip (audited)
     target = f".[{extras}]" if extras else "."
     print(f"tasks: installing {target} into .venv", flush=True)
     run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", target])
