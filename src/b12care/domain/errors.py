@@ -6,7 +6,11 @@
      │    └── UnknownRuleError   a rule id that no loaded pack defines
      └── StorageError      (service.ports) the treatment record refused or lacks something
           ├── RecordNotFoundError, AlreadyEnteredInError   reported to the user as input errors
-          └── ConstraintError                              the database refused a write
+          ├── ConstraintError                              the database refused a write
+          └── StorageFaultError     the database cannot work now; the write rolled back (HTTP 503)
+               ├── StorageUnavailableError   unreachable or connection lost: retry (CLI exit 4)
+               ├── StorageFullError          disk or database full: an admin must act (CLI exit 5)
+               └── StorageReadOnlyError      read-only database or filesystem: ditto (CLI exit 5)
 
 Clinical findings ("overdue", "contraindicated") are results, never exceptions. Only the faces map
 these errors to exit codes or HTTP problems.
