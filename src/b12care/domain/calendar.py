@@ -15,7 +15,15 @@ from typing import Literal
 
 from b12care.domain.errors import InputError
 
-__all__ = ["LATEST_DAY", "Interval", "IntervalUnit", "add_interval", "check_day", "parse_interval"]
+__all__ = [
+    "EARLIEST_DAY",
+    "LATEST_DAY",
+    "Interval",
+    "IntervalUnit",
+    "add_interval",
+    "check_day",
+    "parse_interval",
+]
 
 IntervalUnit = Literal["day", "week", "month"]
 
@@ -25,16 +33,18 @@ _APPROX_DAYS: dict[IntervalUnit, int] = {"day": 1, "week": 7, "month": 30}
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
+EARLIEST_DAY = date(1900, 1, 1)
 LATEST_DAY = date(2999, 12, 31)
-"""The last day a case or record entry may carry: schedules, forecasts and recall spans run years past
-their dates, and Python's dates end at 9999-12-31 (a bound of the arithmetic, not a clinical one)."""
+"""The days a case or record entry may carry. Schedules, forecasts, recall spans and the timeline chart
+reach years before and after their dates, and Python's and the chart's dates end at years 1 and 9999;
+an earlier or later day is a typing error (bounds of the arithmetic, not clinical ones)."""
 
 
 def check_day(day: date, field: str) -> date:
-    """``day``, or InputError naming ``field`` when it is after :data:`LATEST_DAY`."""
-    if day > LATEST_DAY:
+    """``day``, or InputError naming ``field`` when it is outside :data:`EARLIEST_DAY`-:data:`LATEST_DAY`."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise InputError(
-            field, f"{day.isoformat()} is after {LATEST_DAY.isoformat()}, the last day planned for"
+            field, f"{day.isoformat()} is not between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}"
         )
     return day
 

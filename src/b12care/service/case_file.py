@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 
-from b12care.domain.calendar import LATEST_DAY, parse_interval
+from b12care.domain.calendar import EARLIEST_DAY, LATEST_DAY, parse_interval
 from b12care.domain.case import Case, LabResult, Patient
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose, History, Review, ReviewDecision, Symptom, SymptomCheck
@@ -30,7 +30,7 @@ from b12care.domain.vocabulary import (
 
 __all__ = ["CaseModel", "ForecastCaseModel", "parse_case", "parse_case_json", "parse_forecast_case_json"]
 
-StrictDate = Annotated[dt.date, Strict(), Field(le=LATEST_DAY)]  # later dates overflow the schedule
+StrictDate = Annotated[dt.date, Strict(), Field(ge=EARLIEST_DAY, le=LATEST_DAY)]  # see calendar.LATEST_DAY
 StrictBool = Annotated[bool, Strict()]
 MAX_CASE_BYTES = 1_000_000
 

@@ -7,9 +7,10 @@ forecast (and with it the recall list) is never behind the record. Nothing is de
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal, TypeVar, cast
 
 from b12care.domain.calendar import check_day, parse_interval
@@ -20,7 +21,7 @@ from b12care.domain.history import AdministeredDose, History, Overall, Review, R
 from b12care.domain.labs import validate_lab_units
 from b12care.domain.quantity import Quantity
 from b12care.domain.recall import on_recall
-from b12care.domain.vocabulary import Drug, Route, Test
+from b12care.domain.vocabulary import Drug, Route, Test, codes_of
 from b12care.service.case_file import parse_case_json
 from b12care.service.forecasting import forecast_case, timeline_case
 from b12care.service.planning import choose_pack, plan_case
@@ -45,10 +46,14 @@ from b12care.service.records import (
 )
 
 __all__ = [
+    "MAX_DIGITS",
+    "TEXT_LIMITS",
     "DoseInput",
     "EntryKind",
     "PatientView",
     "Services",
+    "check_amount",
+    "check_code",
     "check_storable",
     "current_forecast",
     "history_from",
@@ -87,12 +92,55 @@ class DoseInput:
     idempotency_key: str | None = None
 
 
+TEXT_LIMITS: Mapping[str, int] = MappingProxyType(
+    {
+        "name": 200,
+        "reference": 100,
+        "unit": 32,
+        "site": 100,
+        "lot": 100,
+        "given_by": 200,
+        "idempotency_key": 200,
+        "actor": 200,
+    }
+)
+"""The longest text a field of the record holds (the API's request models allow the same)."""
+MAX_DIGITS = 18
+"""Digits an amount (a dose, a lab value) may have in all, as the API and the case file allow: larger or
+finer numbers are typing errors, and stored they would break every later chart and conversion."""
+
+
 def check_storable(**texts: str | None) -> None:
-    """Refuse text no database of the record can store (PostgreSQL text holds no NUL character), with
-    an InputError naming the field: every face (API, web forms, FHIR import) answers it the same."""
+    """Refuse text the record cannot hold - a NUL character (PostgreSQL text has none) or more than the
+    field's :data:`TEXT_LIMITS` - with an InputError naming the field: every face (API, web forms, FHIR
+    import, CLI) answers it the same."""
     for field, value in texts.items():
-        if value is not None and "\x00" in value:
+        if value is None:
+            continue
+        if "\x00" in value:
             raise InputError(field, "contains a NUL character (\\x00), which cannot be stored")
+        limit = TEXT_LIMITS.get(field)
+        if limit is not None and len(value) > limit:
+            raise InputError(field, f"longer than {limit} characters")
+
+
+def check_code(field: str, value: str | None, vocabulary: object) -> None:
+    """Refuse a code that is not one of the Literal ``vocabulary`` (a form sends any text)."""
+    if value is not None and value not in codes_of(vocabulary):
+        raise InputError(field, f"{value!r} is not one of {', '.join(codes_of(vocabulary))}")
+
+
+def check_amount(field: str, value: Decimal | None) -> None:
+    """Refuse an amount that is not finite or has more than :data:`MAX_DIGITS` digits (``1E+400``)."""
+    if value is None:
+        return
+    if not value.is_finite():
+        raise InputError(field, f"{value} is not a number")
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # a finite Decimal's exponent is a number
+    count = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent)
+    if count > MAX_DIGITS:
+        raise InputError(field, f"{value} has more than {MAX_DIGITS} digits")
 
 
 def history_from(
@@ -253,6 +301,7 @@ class Services:
 
     def _write(self, patient_id: str, actor: str, action: Callable[[UnitOfWork, dt.datetime], T]) -> T:
         """Run ``action`` and refresh the patient's stored forecast in one transaction."""
+        check_storable(actor=actor)
         at = self.clock()
         with self.uow() as uow:
             patient = uow.patients.claim(patient_id)  # writers to one patient take turns
@@ -267,7 +316,7 @@ class Services:
 
     def add_clinic(self, name: str, actor: str) -> ClinicRecord:
         """Create a clinic."""
-        check_storable(name=name)
+        check_storable(name=name, actor=actor)
         with self.uow() as uow:
             clinic = uow.clinics.add(ClinicRecord(new_id(), name, self.clock(), actor))
             uow.commit()
@@ -284,7 +333,7 @@ class Services:
         maintenance_interval: str | None = None,
     ) -> PatientRecord:
         """Create a patient with plan version 1 from a case file, and store the first forecast."""
-        check_storable(reference=reference, name=name)
+        check_storable(reference=reference, name=name, actor=actor)
         case = parse_case_json(case_json)
         plan = plan_case(case, maintenance_interval=maintenance_interval)  # refuses a case it cannot plan
         at = self.clock()
@@ -311,6 +360,9 @@ class Services:
             not_done_reason=dose.not_done_reason,
             idempotency_key=dose.idempotency_key,
         )
+        check_amount("dose", dose.dose)
+        check_code("drug", dose.drug, Drug)
+        check_code("route", dose.route, Route)
         status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
 
         def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
@@ -343,6 +395,7 @@ class Services:
         """Record a laboratory result (units checked against the patient's pack)."""
         check_day(day, "date")
         check_storable(unit=unit)
+        check_amount("value", value)
 
         def add(uow: UnitOfWork, at: dt.datetime) -> LabRecord:
             version = uow.plans.latest(patient_id)
@@ -409,7 +462,7 @@ class Services:
 
     def mark_entered_in_error(self, kind: EntryKind, entry_id: str, reason: str, actor: str) -> str:
         """Mark a dose, lab, symptom check or review entered-in-error (kept, audited); return its patient."""
-        check_storable(reason=reason)
+        check_storable(reason=reason, actor=actor)
         at = self.clock()
         with self.uow() as uow:
             repository = _entries(uow, kind)

@@ -30,7 +30,7 @@ from fhir.resources.R4B.quantity import Quantity as FhirQuantity
 from fhir.resources.R4B.resource import Resource
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from b12care.domain.calendar import LATEST_DAY
+from b12care.domain.calendar import check_day
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose
@@ -236,11 +236,10 @@ def _day(value: object, resource_type: str, resource_id: str | None, element: st
     if isinstance(value, dt.date):
         # a datetime's clinical day is the day as recorded, in the resource's own offset
         day = value.date() if isinstance(value, dt.datetime) else value
-        if day > LATEST_DAY:
-            raise MissingElementError(
-                resource_type, resource_id, element, f"{day.isoformat()} is after {LATEST_DAY.isoformat()}"
-            )
-        return day
+        try:
+            return check_day(day, element)
+        except InputError as error:
+            raise MissingElementError(resource_type, resource_id, element, error.message) from None
     if value is None:
         raise MissingElementError(resource_type, resource_id, element, "a date is required")
     raise MissingElementError(
