@@ -108,9 +108,11 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium: str) -> Iterator[Browser]:
-    """Headless system Chromium (``--no-sandbox``: CI runs as root)."""
+    """Headless system Chromium (``--no-sandbox``: CI runs as root), one per test module: Playwright's sync
+    API keeps an event loop running in the main thread while it is open, so it must be closed before other
+    packages' tests call ``asyncio.run`` (which refuses to start inside a running loop)."""
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
         try:
