@@ -8,6 +8,8 @@ import json
 import warnings
 from decimal import Decimal
 
+import pytest
+
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
@@ -35,6 +37,24 @@ def test_the_page_shows_status_next_dose_and_the_timeline_chart(client: TestClie
     assert "<dt>Due</dt><dd><strong>Mon 05 Jan 2026</strong></dd>" in page
     assert "<svg" in page
     assert 'role="img"' in page
+
+
+@pytest.mark.parametrize("field", ["site", "lot", "given_by"])
+def test_a_dose_text_too_long_for_the_record_is_explained_beside_its_field(
+    client: TestClient, clinics: Clinics, field: str
+) -> None:
+    patient, csrf = _nurse_on_a_patient(client, clinics)
+
+    response = client.post(f"/patients/{patient}/doses", data={**DOSE, field: "x" * 300, "csrf": csrf})
+
+    assert response.status_code == 422
+    error_id = f"err-dose-{field}"
+    assert f'<p class="field-error" id="{error_id}">' in response.text
+    described = response.text.split(f'name="{field}"', 1)[1].split(">", 1)[0]
+    assert 'aria-invalid="true"' in described
+    assert error_id in described
+    with clinics.services.uow() as uow:
+        assert uow.doses.list_for(patient) == []
 
 
 def test_flags_show_their_explanation_and_citations(
