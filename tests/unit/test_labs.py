@@ -335,14 +335,12 @@ def test_pregnancy_with_an_active_b12_already_done_suggests_nothing_more() -> No
     assert interpretation.next_tests == ()
 
 
-def test_nitrous_oxide_use_suggests_homocysteine_or_mma_first() -> None:
+def test_nitrous_oxide_use_suggests_homocysteine_first() -> None:
     case = _case(cause="nitrous_oxide")
 
     next_tests = interpret_labs(case, _pack()).next_tests
 
-    assert [(t.tests, t.rule_id) for t in next_tests] == [
-        (("homocysteine", "mma"), "labs.next_test.nitrous_oxide")
-    ]
+    assert [(t.tests, t.rule_id) for t in next_tests] == [(("homocysteine",), "labs.next_test.nitrous_oxide")]
 
 
 def test_nitrous_oxide_with_an_indeterminate_total_b12_suggests_both_rules_in_order() -> None:
@@ -350,15 +348,15 @@ def test_nitrous_oxide_with_an_indeterminate_total_b12_suggests_both_rules_in_or
 
     next_tests = interpret_labs(case, _pack()).next_tests
 
-    assert [t.tests for t in next_tests] == [("homocysteine", "mma"), ("mma",)]
+    assert [t.tests for t in next_tests] == [("homocysteine",), ("mma",)]
 
 
 def test_a_functional_test_taken_after_the_start_does_not_count_as_done() -> None:
-    case = _case(_lab("mma", "0.60", "umol/L", START), cause="nitrous_oxide")
+    case = _case(_lab("homocysteine", "40", "umol/L", START), cause="nitrous_oxide")
 
     next_tests = interpret_labs(case, _pack()).next_tests
 
-    assert [t.tests for t in next_tests] == [("homocysteine", "mma")]
+    assert [t.tests for t in next_tests] == [("homocysteine",)]
 
 
 # --- unit validation -------------------------------------------------------------------------------

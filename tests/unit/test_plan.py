@@ -25,8 +25,13 @@ def _pack() -> Pack:
     return load_pack("uk-nice-2024")
 
 
+BASELINE = (LabResult("total_b12", Decimal("120"), "ng/L", date(2026, 1, 2)),)
+
+
 def _case(**changes: object) -> Case:
-    return replace(Case(start_date=MONDAY, patient=ADULT, cause="autoimmune_gastritis"), **changes)
+    """Autoimmune gastritis with a deficient total B12 sampled before the start (NG239: test first)."""
+    base = Case(start_date=MONDAY, patient=ADULT, cause="autoimmune_gastritis", labs=BASELINE)
+    return replace(base, **changes)
 
 
 def _plan(case: Case, maintenance_interval: Interval | None = None, pack: Pack | None = None) -> Plan:
@@ -103,12 +108,15 @@ def test_a_chosen_two_month_interval_gives_two_monthly_maintenance() -> None:
 
 
 @pytest.mark.parametrize("months", [4, 1])
-def test_a_maintenance_interval_outside_two_to_three_months_is_an_input_error(months: int) -> None:
-    with pytest.raises(InputError) as caught:
-        _plan(_case(), Interval(months, "month"))
+def test_a_maintenance_interval_outside_two_to_three_months_is_allowed_and_always_warned(months: int) -> None:
+    options = PlanOptions(maintenance_interval=Interval(months, "month"), interval_reason="symptoms recur")
 
-    assert caught.value.field == "maintenance_interval"
-    assert "outside the pack's range" in caught.value.message
+    plan = build_plan(_case(), _pack(), options)
+
+    assert plan.phases[1].interval == Interval(months, "month")
+    warning = next(w for w in plan.warnings if w.code == "OUTSIDE_LICENCE")
+    assert "licensed 2 months to 3 months" in warning.message
+    assert "symptoms recur" in warning.message
 
 
 def test_a_maintenance_interval_for_the_oral_dietary_regimen_is_an_input_error() -> None:
@@ -154,11 +162,11 @@ def test_neurological_maintenance_is_provisional_two_monthly() -> None:
     assert _dates(plan, 1)[:2] == ["2026-03-25", "2026-05-25"]
 
 
-def test_neurological_maintenance_has_no_range_to_choose_three_months_from() -> None:
-    with pytest.raises(InputError) as caught:
-        _plan(_case(neurological_symptoms=True), Interval(3, "month"))
+def test_neurological_maintenance_every_three_months_is_outside_its_two_month_licence() -> None:
+    plan = _plan(_case(neurological_symptoms=True), Interval(3, "month"))
 
-    assert caught.value.field == "maintenance_interval"
+    assert "OUTSIDE_LICENCE" in _codes(plan)
+    assert plan.phases[1].interval == Interval(3, "month")
 
 
 def test_lebers_optic_atrophy_gets_fourteen_daily_doses_then_twice_weekly() -> None:
@@ -210,13 +218,15 @@ def test_dietary_deficiency_gets_oral_cyanocobalamin_150_micrograms_daily() -> N
     assert plan.lifelong is False
 
 
-def test_dietary_deficiency_with_injections_preferred_gets_hydroxocobalamin_twice_a_year() -> None:
+def test_dietary_deficiency_with_injections_preferred_gets_an_initial_course_then_twice_a_year() -> None:
     plan = _plan(_case(cause="dietary", route_preference="IM"))
 
     assert plan.selection.record.id == "regimen.uk.hydroxocobalamin_im.dietary"
-    assert plan.phases[0].interval == Interval(6, "month")
-    assert _dates(plan, 0) == ["2026-01-05", "2026-07-05"]
-    assert plan.phases[0].end == "open"
+    loading = ["2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16"]
+    assert _dates(plan, 0) == loading
+    assert plan.phases[1].interval == Interval(6, "month")
+    assert _dates(plan, 1) == ["2026-07-16", "2027-01-16"]
+    assert plan.phases[1].end == "open"
 
 
 def test_dietary_deficiency_with_neurological_symptoms_gets_the_neurological_regimen() -> None:
@@ -363,7 +373,7 @@ def test_prophylaxis_from_the_end_of_november_lands_on_the_leap_day() -> None:
 
 
 def test_a_minimal_case_without_any_trigger_has_no_warning() -> None:
-    plan = _plan(_case())
+    plan = _plan(_case(cause="gastrectomy"))
 
     assert plan.warnings == ()
 
@@ -416,7 +426,10 @@ def test_a_minimal_case_with_the_trigger_raises_the_warning(code: str, changes: 
 def test_folic_acid_alone_raises_exactly_the_critical_folic_acid_warning() -> None:
     plan = _plan(_case(medications=frozenset({"folic_acid"})))
 
-    assert [(w.code, w.severity) for w in plan.warnings] == [("FOLIC_ACID_WITHOUT_B12", "critical")]
+    assert [(w.code, w.severity) for w in plan.warnings] == [
+        ("FOLIC_ACID_WITHOUT_B12", "critical"),
+        ("GASTRIC_CANCER_RISK", "info"),
+    ]
 
 
 def test_severe_anaemia_adds_potassium_and_platelet_milestones_on_the_start_date() -> None:
@@ -424,7 +437,7 @@ def test_severe_anaemia_adds_potassium_and_platelet_milestones_on_the_start_date
 
     assert ("2026-01-05", "lab", "monitoring.potassium.initial") in _milestones(plan)
     assert ("2026-01-05", "lab", "monitoring.platelets.initial") in _milestones(plan)
-    assert _codes(plan) == {"HYPOKALAEMIA_RISK"}
+    assert _codes(plan) == {"HYPOKALAEMIA_RISK", "GASTRIC_CANCER_RISK"}
 
 
 def test_a_sample_after_the_start_names_the_test_and_date_in_the_warning() -> None:
@@ -434,13 +447,13 @@ def test_a_sample_after_the_start_names_the_test_and_date_in_the_warning() -> No
 
     warning = next(w for w in plan.warnings if w.code == "SAMPLE_AFTER_TREATMENT_START")
     assert "total_b12 on 2026-01-05" in warning.message
-    assert _codes(plan) == {"SAMPLE_AFTER_TREATMENT_START"}
+    assert _codes(plan) == {"SAMPLE_AFTER_TREATMENT_START", "NO_BASELINE_SAMPLE", "GASTRIC_CANCER_RISK"}
 
 
 def test_a_sample_the_day_before_the_start_raises_no_sample_warning() -> None:
-    labs = (LabResult("total_b12", Decimal("250"), "ng/L", date(2026, 1, 4)),)
+    labs = (LabResult("total_b12", Decimal("150"), "ng/L", date(2026, 1, 4)),)
 
-    plan = _plan(_case(labs=labs))
+    plan = _plan(_case(labs=labs, cause="gastrectomy"))
 
     assert _codes(plan) == set()
 
@@ -452,7 +465,7 @@ def test_an_mma_result_names_the_unconfirmed_mma_cut_off() -> None:
 
     warning = next(w for w in plan.warnings if w.code == "UNCONFIRMED_SOURCE")
     assert "labs.mma.bands" in warning.message
-    assert _codes(plan) == {"UNCONFIRMED_SOURCE"}
+    assert _codes(plan) == {"UNCONFIRMED_SOURCE", "DEFICIENCY_UNLIKELY_ON_RESULT", "GASTRIC_CANCER_RISK"}
 
 
 def test_a_total_b12_on_a_cut_off_names_the_unconfirmed_boundary() -> None:
@@ -465,9 +478,9 @@ def test_a_total_b12_on_a_cut_off_names_the_unconfirmed_boundary() -> None:
 
 
 def test_a_total_b12_off_the_cut_offs_raises_no_unconfirmed_warning() -> None:
-    labs = (LabResult("total_b12", Decimal("181"), "ng/L", date(2025, 12, 1)),)
+    labs = (LabResult("total_b12", Decimal("179"), "ng/L", date(2025, 12, 1)),)
 
-    plan = _plan(_case(labs=labs))
+    plan = _plan(_case(labs=labs, cause="gastrectomy"))
 
     assert _codes(plan) == set()
 
@@ -476,7 +489,8 @@ def test_lebers_optic_atrophy_on_hydroxocobalamin_raises_no_cyanocobalamin_warni
     plan = _plan(_case(conditions=frozenset({"leber_optic_atrophy"})))
 
     assert "CYANOCOBALAMIN_LEBER" not in _codes(plan)
-    assert _codes(plan) == {"NEURO_SPECIALIST_ADVICE", "NO_EXTRA_BENEFIT_FROM_HIGHER_DOSES"}
+    expected = {"NEURO_SPECIALIST_ADVICE", "NO_EXTRA_BENEFIT_FROM_HIGHER_DOSES", "GASTRIC_CANCER_RISK"}
+    assert _codes(plan) == expected
 
 
 def test_an_anticoagulant_with_an_oral_regimen_raises_no_bleeding_warning() -> None:
@@ -505,6 +519,7 @@ def test_warnings_are_sorted_critical_then_warning_then_info_whatever_the_trigge
         ("NEURO_SPECIALIST_ADVICE", "critical"),
         ("HYPOKALAEMIA_RISK", "warning"),
         ("NO_EXTRA_BENEFIT_FROM_HIGHER_DOSES", "info"),
+        ("GASTRIC_CANCER_RISK", "info"),
     ]
 
 
@@ -540,4 +555,6 @@ def test_an_anaemic_patient_gets_reticulocytes_within_7_to_10_days_and_a_blood_c
     assert labs == {
         "monitoring.reticulocytes.early": ("2026-01-12", date(2026, 1, 15)),
         "monitoring.fbc.week_8": ("2026-03-02", None),
+        "monitoring.potassium.initial": ("2026-01-05", None),
+        "monitoring.platelets.initial": ("2026-01-05", None),
     }

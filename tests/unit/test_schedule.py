@@ -129,12 +129,12 @@ def test_a_nine_week_interval_counts_as_inside_two_to_three_months() -> None:
 
 
 @pytest.mark.parametrize("months", [1, 4])
-def test_a_maintenance_interval_outside_the_range_is_rejected(months: int) -> None:
-    with pytest.raises(InputError) as caught:
-        _schedule("hydroxocobalamin_im.standard", maintenance_interval=Interval(months, "month"))
+def test_a_maintenance_interval_outside_the_range_is_dated_as_the_clinician_chose(months: int) -> None:
+    schedule = _schedule("hydroxocobalamin_im.standard", maintenance_interval=Interval(months, "month"))
 
-    assert caught.value.field == "maintenance_interval"
-    assert "2 months to 3 months" in caught.value.message
+    maintenance = schedule.phases[1]
+    assert maintenance.interval == Interval(months, "month")
+    assert maintenance.interval_range == (Interval(2, "month"), Interval(3, "month"))
 
 
 def test_a_maintenance_interval_for_a_regimen_without_maintenance_is_rejected() -> None:

@@ -8,8 +8,10 @@ Timing of a dose after the previous counted dose (docs/date-policy.md):
 - due = previous + the phase interval (or the clinician's chosen or reviewed maintenance interval);
 - overdue = the day after the latest recommended date (upper end of the range, else the due date).
 A dose before the absolute minimum is ``too_early`` and not counted; between it and the earliest date it is
-``within_grace``; otherwise ``valid``. A second dose on one day, or any dose after the plan was stopped, is
-``extra``; a dose of another product or route is ``off_plan`` (counted: the patient did receive B12).
+``within_grace``; otherwise ``valid``. A second dose on one day, or any dose after the day the plan was
+stopped, is ``extra``; a dose of another product or route is ``off_plan`` (counted: the patient did receive
+B12). A dose on the day of a review that ends a phase (or stops the plan) belongs to what the review ends.
+An interval outside the phase's range (an off-licence choice) has no range: earliest = due = latest.
 
 Reference: b12care-local-policy (CDSi timing vocabulary); bnf-hydroxocobalamin (phase intervals).
 """
@@ -38,7 +40,10 @@ __all__ = [
 ]
 
 DoseStatus = Literal["valid", "too_early", "within_grace", "extra", "off_plan"]
-_STOPPING = ("stop_cause_resolved", "switch_to_oral")
+_STOPPING = ("stop_cause_resolved", "switch_to_oral", "confirm_stop")
+# For an irreversible cause a stop_cause_resolved review is a clinician override that takes effect only
+# once a prescriber confirms it (nice-ng239: replacement will not be stopped).
+_STOPPING_LIFELONG = ("switch_to_oral", "confirm_stop")
 _COUNTED: frozenset[DoseStatus] = frozenset({"valid", "within_grace", "off_plan"})
 
 
@@ -108,22 +113,30 @@ def phase_timings(
                 interval = _reviewed_interval(phase, history.reviews, as_of) or interval
             due = interval
             low, high = phase.interval_range or (interval, interval)
-            earliest = low if low.sort_key() <= due.sort_key() else due
-            latest = high if high.sort_key() >= due.sort_key() else due
+            if not low.sort_key() <= due.sort_key() <= high.sort_key():
+                low = high = due  # off-licence: the clinician's interval is the whole window
+            earliest, latest = low, high
         count = len(phase.doses) if phase.end == "fixed" else None
         timings.append(PhaseTiming(phase, due, earliest, latest, count))
     return tuple(timings)
 
 
-def stop_date(history: History, as_of: dt.date) -> dt.date | None:
-    """The date of the first review that stopped injections (cause resolved, switched to oral)."""
-    stops = [r.date for r in history.reviews if r.decision in _STOPPING and r.date <= as_of]
+def stop_date(history: History, as_of: dt.date, *, lifelong: bool = False) -> dt.date | None:
+    """The date of the first review that stopped injections (cause resolved, switched to oral, a confirmed
+    stop). For an irreversible cause, "cause resolved" alone does not stop: a prescriber must confirm it.
+
+    Reference: nice-ng239 (lifelong replacement is not stopped); b12care-local-policy.
+    """
+    stopping = _STOPPING_LIFELONG if lifelong else _STOPPING
+    stops = [r.date for r in history.reviews if r.decision in stopping and r.date <= as_of]
     return min(stops, default=None)
 
 
 def _ended_by_review(history: History, after: dt.date | None, day: dt.date) -> bool:
+    """A no-further-improvement review dated before ``day`` (a dose on the review's own day still
+    belongs to the phase the review ends)."""
     return any(
-        r.decision == "no_further_improvement" and (after is None or r.date >= after) and r.date <= day
+        r.decision == "no_further_improvement" and (after is None or r.date >= after) and r.date < day
         for r in history.reviews
     )
 
@@ -142,14 +155,14 @@ def evaluate_doses(
 ) -> Progress:
     """Evaluate every recorded dose up to ``as_of`` in date order; input order does not matter."""
     doses = sorted((d for d in history.doses if d.counts and d.date <= as_of), key=lambda d: d.date)
-    stopped = stop_date(history, as_of)
+    stopped = stop_date(history, as_of, lifelong=plan.lifelong)
     evaluations: list[DoseEvaluation] = []
     index, in_phase, counted = 0, 0, 0
     last: dt.date | None = None
     first: dt.date | None = None
     phase_start: dt.date | None = None
     for dose in doses:
-        if stopped is not None and dose.date >= stopped:
+        if stopped is not None and dose.date > stopped:
             evaluations.append(
                 DoseEvaluation(dose.date, "extra", "stopped", "given after the plan was stopped")
             )

@@ -22,9 +22,9 @@ from b12care.domain.evaluation import (
     phase_timings,
     stop_date,
 )
-from b12care.domain.history import History
+from b12care.domain.history import History, Review, SymptomCheck
 from b12care.domain.knowledge import MilestoneDef, Pack, WarningDef, WeeklyPattern
-from b12care.domain.plan import Plan
+from b12care.domain.plan import Plan, off_licence_detail
 from b12care.domain.vocabulary import Severity, Verification
 
 __all__ = [
@@ -51,10 +51,22 @@ FLAG_CODES = (
     "POST_TREATMENT_B12_LEVEL",
     "MAINTENANCE_LAPSED",
     "ANNUAL_REVIEW_DUE",
+    "LIFELONG_STOP_UNCONFIRMED",
+    "STOPPED_BY_OVERRIDE",
+    "FIRST_REVIEW_OVERDUE",
+    "OUTSIDE_LICENCE",
 )
 _REVIEW_FLAGS = frozenset(
-    {"LOADING_OVERRUN", "REVIEW_OVERDUE", "NO_IMPROVEMENT", "SYMPTOMS_RECURRING_BEFORE_DUE"}
+    {
+        "LOADING_OVERRUN",
+        "REVIEW_OVERDUE",
+        "NO_IMPROVEMENT",
+        "SYMPTOMS_RECURRING_BEFORE_DUE",
+        "LIFELONG_STOP_UNCONFIRMED",
+        "FIRST_REVIEW_OVERDUE",
+    }
 )
+_INTERVAL_CHANGES = ("shorten_interval", "lengthen_interval")
 _ANNUAL_RULE = "monitoring.review.annual"
 _CHECKPOINT_RULE = "monitoring.open_phase.review_every"
 _GRACE_RULE = "timing.grace"
@@ -171,6 +183,111 @@ class _Thresholds:
         return False
 
 
+def _persisting(latest: SymptomCheck, earlier: list[SymptomCheck]) -> str | None:
+    """Why the latest check shows no improvement, or None when it shows improvement or a stable patient.
+
+    Worse is no improvement. "Same" is no improvement when a symptom persists: scored above 0 and not
+    lower than at the patient's first earlier check that scored it (or never scored before), or when no
+    scores were recorded. "Same" with every score 0 is a stable patient.
+
+    Reference: nice-ng239-summary (symptoms new, worsening or not sufficiently improved).
+    """
+    when = latest.date.isoformat()
+    if latest.overall == "better":
+        return None
+    if latest.overall == "worse":
+        return f"worse on {when}"
+    if not latest.scores:
+        return f"same on {when}, no symptom scores recorded"
+    persisting: list[str] = []
+    for symptom, score in sorted(latest.scores.items()):
+        if score <= 0:
+            continue
+        before = next((c for c in earlier if symptom in c.scores), None)
+        if before is None or before.scores[symptom] <= score:
+            was = f", was {before.scores[symptom]} on {before.date.isoformat()}" if before else ""
+            persisting.append(f"{symptom.replace('_', ' ')} {score}{was}")
+    return f"same on {when}: {'; '.join(persisting)}" if persisting else None
+
+
+def _no_improvement(
+    first_review: dt.date | None, shift: dt.timedelta, checks: list[SymptomCheck], last_review: dt.date | None
+) -> str | None:
+    """NO_IMPROVEMENT: the latest check, at or after the first review milestone and not yet answered by a
+    review, shows symptoms that persist (see ``_persisting``).
+
+    Reference: nice-ng239-summary; cks-anaemia-b12.
+    """
+    if first_review is None or not checks:
+        return None
+    latest = checks[-1]
+    if latest.date < first_review + shift or (last_review is not None and last_review >= latest.date):
+        return None
+    return _persisting(latest, checks[:-1])
+
+
+def _first_review_overdue(
+    first_review: dt.date | None,
+    shift: dt.timedelta,
+    reviews: list[Review],
+    checks: list[SymptomCheck],
+    thresholds: _Thresholds,
+) -> str | None:
+    """The first review (its milestone date, shifted with the first dose) has passed and no review or
+    symptom check is dated on or after it: a passed milestone never goes unseen.
+
+    Reference: nasgp-ng239 (review after 3 months, or 1 month in pregnancy or breastfeeding).
+    """
+    if first_review is None:
+        return None
+    due, as_of = first_review + shift, thresholds.as_of
+    if any(due <= d <= as_of for d in [*(r.date for r in reviews), *(c.date for c in checks)]):
+        return None
+    return f"due {due.isoformat()}" if thresholds.reached(due + dt.timedelta(days=1)) else None
+
+
+def _unconfirmed_stop(plan: Plan, reviews: list[Review], as_of: dt.date) -> str | None:
+    """A stop of lifelong replacement not yet confirmed: the latest review up to ``as_of`` says
+    stop_cause_resolved for an irreversible cause (a confirm_stop stops the plan instead; any other later
+    decision withdraws the stop).
+
+    Reference: nice-ng239 (replacement will not be stopped); b12care-local-policy (override shown).
+    """
+    if not plan.lifelong:
+        return None
+    latest = next((r for r in reversed(reviews) if r.date <= as_of), None)
+    if latest is None or latest.decision != "stop_cause_resolved":
+        return None
+    reason = f": {latest.reason}" if latest.reason.strip() else ", no reason recorded"
+    return f"{plan.case.cause} stopped on {latest.date.isoformat()}{reason}"
+
+
+def _stopped_by_override(plan: Plan, reviews: list[Review], as_of: dt.date) -> str | None:
+    if not plan.lifelong:
+        return None
+    confirmed = next((r for r in reviews if r.decision == "confirm_stop" and r.date <= as_of), None)
+    if confirmed is None:
+        return None
+    reason = f": {confirmed.reason}" if confirmed.reason.strip() else ""
+    return f"{plan.case.cause}, confirmed on {confirmed.date.isoformat()}{reason}"
+
+
+def _outside_licence(
+    plan: Plan, timings: tuple[PhaseTiming, ...], reviews: list[Review], as_of: dt.date
+) -> str | None:
+    """The OUTSIDE_LICENCE detail when the maintenance interval in force lies outside its range.
+
+    Reference: nice-ng239-summary (frequency in line with the manufacturer's product information).
+    """
+    changed = [r for r in reviews if r.decision in _INTERVAL_CHANGES and r.date <= as_of]
+    reason = changed[-1].reason if changed else plan.interval_reason
+    for timing in timings:
+        allowed = timing.phase.interval_range
+        if timing.phase.kind == "maintenance" and allowed is not None:
+            return off_licence_detail(timing.due_gap, allowed, reason)
+    return None
+
+
 def _detect(
     plan: Plan,
     pack: Pack,
@@ -178,6 +295,7 @@ def _detect(
     history: History,
     as_of: dt.date,
     progress: Progress,
+    timings: tuple[PhaseTiming, ...],
     timing: PhaseTiming,
     next_dose: NextDose | None,
     thresholds: _Thresholds,
@@ -219,11 +337,14 @@ def _detect(
         if worse and not (last_review and last_review >= worse[-1].date):
             found["SYMPTOMS_RECURRING_BEFORE_DUE"] = worse[-1].date.isoformat()
     first_review = _first_review(plan)
-    if first_review is not None and checks:
-        latest = checks[-1]
-        reviewed = last_review is not None and last_review >= latest.date
-        if latest.date >= first_review + shift and latest.overall != "better" and not reviewed:
-            found["NO_IMPROVEMENT"] = f"{latest.overall} on {latest.date.isoformat()}"
+    for code, detail in (
+        ("NO_IMPROVEMENT", _no_improvement(first_review, shift, checks, last_review)),
+        ("FIRST_REVIEW_OVERDUE", _first_review_overdue(first_review, shift, reviews, checks, thresholds)),
+        ("LIFELONG_STOP_UNCONFIRMED", _unconfirmed_stop(plan, reviews, as_of)),
+        ("OUTSIDE_LICENCE", _outside_licence(plan, timings, reviews, as_of)),
+    ):
+        if detail is not None:
+            found[code] = detail
     if plan.lifelong and phase.kind == "maintenance" and next_dose is not None:
         lapsed_from = add_interval(next_dose.due, timing.due_gap)
         if reached(lapsed_from):
@@ -297,28 +418,29 @@ def _forecast_evaluated(
     timings, progress = evaluated
     index = advance_phase(progress, timings, history, as_of)
     timing = timings[index]
-    stopped = stop_date(history, as_of) is not None
+    stopped = stop_date(history, as_of, lifelong=plan.lifelong) is not None
     oral = timing.phase.kind == "oral"
     next_dose = None if stopped or oral else _next_dose(plan, progress, timing)
     thresholds = _Thresholds(as_of)
-    codes = (
-        {}
-        if stopped
-        else _detect(
+    if stopped:
+        override = _stopped_by_override(plan, sorted(history.reviews, key=lambda r: r.date), as_of)
+        codes = {} if override is None else {"STOPPED_BY_OVERRIDE": override}
+    else:
+        codes = _detect(
             plan,
             pack,
             history=history,
             as_of=as_of,
             progress=progress,
+            timings=timings,
             timing=timing,
             next_dose=next_dose,
             thresholds=thresholds,
         )
-    )
     flags = tuple(f for code, detail in codes.items() if (f := _flag(pack, code, detail, day)) is not None)
     status = _status(plan, progress, timing, next_dose=next_dose, flags=set(codes), thresholds=thresholds)
-    if oral and not stopped and status not in ("needs_review",):
-        status = "on_track"
+    if oral and not stopped:  # an oral phase has no dose to forecast, only reviews
+        status = "needs_review" if set(codes) & _REVIEW_FLAGS else "on_track"
     changes_on = min(thresholds.ahead | _entries_after(history, as_of), default=None)
     return Forecast(
         as_of, status, next_dose, progress.evaluations, flags, timing.phase.kind, plan, changes_on

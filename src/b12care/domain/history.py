@@ -30,6 +30,7 @@ ReviewDecision = Literal[
     "lengthen_interval",
     "switch_to_oral",
     "stop_cause_resolved",
+    "confirm_stop",
     "reassess_diagnosis",
     "refer_specialist",
 ]
@@ -66,11 +67,14 @@ class SymptomCheck:
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """A clinician's review decision; ``interval`` is the new maintenance interval when it changes."""
+    """A clinician's review decision; ``interval`` is the new maintenance interval when it changes;
+    ``reason`` is the clinician's note (required by the record for overrides: stopping lifelong
+    replacement, an interval outside the licence)."""
 
     date: dt.date
     decision: ReviewDecision
     interval: Interval | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from b12care.domain.calendar import add_interval
 from b12care.domain.case import Case
 from b12care.domain.knowledge import MilestoneDef, Pack, Record
+from b12care.domain.labs import Interpretation
 from b12care.domain.regimen import Selection
 from b12care.domain.schedule import Schedule
 from b12care.domain.vocabulary import Verification
@@ -23,20 +24,30 @@ __all__ = ["REVIEW_CHECKPOINT_RULE", "Milestone", "plan_milestones"]
 
 REVIEW_CHECKPOINT_RULE = "monitoring.open_phase.review_every"
 
-_PREDICATES: dict[str, Callable[[Case, Selection], bool]] = {
-    "always": lambda case, sel: True,
-    "anaemic": lambda case, sel: bool(case.anaemic) or "severe_anaemia" in case.conditions,
-    "severe_anaemia": lambda case, sel: "severe_anaemia" in case.conditions,
-    "pernicious_anaemia": lambda case, sel: case.cause == "autoimmune_gastritis",
-    "pregnant_or_breastfeeding": lambda case, sel: case.patient.pregnant or case.patient.breastfeeding,
-    "not_pregnant_or_breastfeeding": lambda case, sel: (
+
+def _severe(case: Case, found: Interpretation) -> bool:
+    return "severe_anaemia" in case.conditions or found.anaemia == "severe"
+
+
+_PREDICATES: dict[str, Callable[[Case, Selection, Interpretation], bool]] = {
+    "always": lambda case, sel, found: True,
+    "anaemic": lambda case, sel, found: (
+        bool(case.anaemic) or _severe(case, found) or found.anaemia is not None
+    ),
+    "severe_anaemia": lambda case, sel, found: _severe(case, found),
+    "pernicious_anaemia": lambda case, sel, found: case.cause == "autoimmune_gastritis",
+    "pernicious_or_severe_anaemia": lambda case, sel, found: (
+        case.cause == "autoimmune_gastritis" or _severe(case, found)
+    ),
+    "pregnant_or_breastfeeding": lambda case, sel, found: case.patient.pregnant or case.patient.breastfeeding,
+    "not_pregnant_or_breastfeeding": lambda case, sel, found: (
         not (case.patient.pregnant or case.patient.breastfeeding)
     ),
-    "loading": lambda case, sel: any(p.kind == "loading" for p in sel.regimen.phases),
-    "maintenance": lambda case, sel: any(p.kind == "maintenance" for p in sel.regimen.phases),
-    "injection": lambda case, sel: sel.regimen.form == "injection",
-    "oral": lambda case, sel: sel.regimen.form == "oral",
-    "treatment": lambda case, sel: case.indication == "treatment",
+    "loading": lambda case, sel, found: any(p.kind == "loading" for p in sel.regimen.phases),
+    "maintenance": lambda case, sel, found: any(p.kind == "maintenance" for p in sel.regimen.phases),
+    "injection": lambda case, sel, found: sel.regimen.form == "injection",
+    "oral": lambda case, sel, found: sel.regimen.form == "oral",
+    "treatment": lambda case, sel, found: case.indication == "treatment",
 }
 MILESTONE_CONDITIONS = frozenset(_PREDICATES)
 
@@ -56,8 +67,8 @@ class Milestone:
     anchor: str = "start"
 
 
-def _applies(definition: MilestoneDef, case: Case, selection: Selection) -> bool:
-    return all(_PREDICATES[name](case, selection) for name in definition.when)
+def _applies(definition: MilestoneDef, case: Case, selection: Selection, found: Interpretation) -> bool:
+    return all(_PREDICATES[name](case, selection, found) for name in definition.when)
 
 
 def _dated(record: Record[Any], definition: MilestoneDef, anchor: dt.date) -> Milestone:
@@ -77,9 +88,12 @@ def _dated(record: Record[Any], definition: MilestoneDef, anchor: dt.date) -> Mi
 
 
 def plan_milestones(
-    case: Case, pack: Pack, selection: Selection, schedule: Schedule
+    case: Case, pack: Pack, selection: Selection, schedule: Schedule, picture: Interpretation
 ) -> tuple[Milestone, ...]:
-    """Date every milestone the pack defines that applies to this case and regimen, oldest first."""
+    """Date every milestone the pack defines that applies to this case, its labs and regimen, oldest first.
+
+    Anaemia is the clinician's tick or derived from the baseline haemoglobin (who-anaemia-2011).
+    """
     anchors: dict[str, tuple[dt.date, ...]] = {
         "start": (case.start_date,),
         "loading_end": schedule.loading_ends,
@@ -90,7 +104,7 @@ def plan_milestones(
     deferred: list[tuple[Record[MilestoneDef], MilestoneDef]] = []
     for record in pack.of_kind(MilestoneDef):
         definition = record.value_on(case.start_date)
-        if not _applies(definition, case, selection):
+        if not _applies(definition, case, selection, picture):
             continue
         if definition.anchor == "first_review":
             deferred.append((record, definition))

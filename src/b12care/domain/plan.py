@@ -18,10 +18,10 @@ from b12care.domain.labs import Interpretation, interpret_labs, validate_lab_uni
 from b12care.domain.milestones import REVIEW_CHECKPOINT_RULE, Milestone, plan_milestones
 from b12care.domain.quantity import Quantity
 from b12care.domain.regimen import Selection, select_regimen
-from b12care.domain.safety import SafetyWarning, evaluate_safety, provenance_warnings
-from b12care.domain.schedule import PlannedPhase, Schedule, build_schedule
+from b12care.domain.safety import PlanFacts, SafetyWarning, evaluate_safety, provenance_warnings
+from b12care.domain.schedule import PlannedPhase, Schedule, build_schedule, within_range
 
-__all__ = ["LIFELONG_RULE", "MINIMUM_AGE_RULE", "Plan", "PlanOptions", "build_plan"]
+__all__ = ["LIFELONG_RULE", "MINIMUM_AGE_RULE", "Plan", "PlanOptions", "build_plan", "off_licence_detail"]
 
 LIFELONG_RULE = "regimen.lifelong_causes"
 MINIMUM_AGE_RULE = "scope.minimum_age"
@@ -30,9 +30,11 @@ _PATTERN_PREFIX = "schedule.weekly_pattern."
 
 @dataclass(frozen=True, slots=True)
 class PlanOptions:
-    """Clinician choices that are not part of the assessment."""
+    """Clinician choices that are not part of the assessment; ``interval_reason`` says why a maintenance
+    interval outside the regimen's range was chosen."""
 
     maintenance_interval: Interval | None = None
+    interval_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class Plan:
     warnings: tuple[SafetyWarning, ...]
     rationale: tuple[Reason, ...]
     citations: tuple[Citation, ...]
+    interval_reason: str = ""
+    """The clinician's reason for a maintenance interval outside the regimen's range (empty if none)."""
 
     @property
     def blocked_by(self) -> tuple[str, ...]:
@@ -148,8 +152,12 @@ def _phase_reasons(
 def _interval_reason(regimen: Record[RegimenDef], planned: PlannedPhase, options: PlanOptions) -> Reason:
     allowed = planned.interval_range
     shown = f" (pack range {allowed[0]} to {allowed[1]})" if allowed else ""
-    if options.maintenance_interval is not None:
-        because = f"the clinician chose {options.maintenance_interval} inside the pack's range{shown}"
+    chosen = options.maintenance_interval
+    if chosen is not None and allowed is not None and not within_range(chosen, allowed):
+        why = options.interval_reason.strip() or "no reason recorded"
+        because = f"the clinician chose {chosen} outside the licensed range{shown} (off-label): {why}"
+    elif chosen is not None:
+        because = f"the clinician chose {chosen} inside the pack's range{shown}"
     elif allowed is not None and allowed[0] != allowed[1]:
         because = f"the pack's default{shown}; the clinician may choose inside the range"
     else:
@@ -178,7 +186,8 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
     """Build the specific, dated, explained plan for ``case`` with ``pack``.
 
     Raises InputError (naming the field) for a patient outside the pack's scope, a lab unit that does
-    not fit its test, an unknown regimen id, or a maintenance interval outside the pack's range.
+    not fit its test or an unknown regimen id. A maintenance interval outside the regimen's range is an
+    off-licence choice: allowed, and always warned (OUTSIDE_LICENCE).
 
     Reference: nice-ng239; bnf-hydroxocobalamin; fda-cyanocobalamin-inj; nhg-2014 (through the pack).
     """
@@ -199,7 +208,7 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
         patterns=patterns,
         maintenance_interval=options.maintenance_interval,
     )
-    milestones = plan_milestones(case, pack, selection, schedule)
+    milestones = plan_milestones(case, pack, selection, schedule, interpretation)
     rationale = [
         *interpretation.reasons,
         *selection.reasons,
@@ -208,7 +217,8 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
         ),
         *_milestone_reasons(milestones),
     ]
-    warnings = evaluate_safety(case, pack, selection)
+    facts = PlanFacts(interpretation, _off_licence(schedule, options))
+    warnings = evaluate_safety(case, pack, selection, facts)
     warnings += provenance_warnings(case, pack, [*rationale, *warnings, *milestones])
     warnings.sort(key=lambda w: {"critical": 0, "warning": 1, "info": 2}[w.severity])
     return Plan(
@@ -225,4 +235,26 @@ def build_plan(case: Case, pack: Pack, options: PlanOptions | None = None) -> Pl
         warnings=tuple(warnings),
         rationale=tuple(rationale),
         citations=_used_citations(pack, [*rationale, *milestones, *warnings]),
+        interval_reason=options.interval_reason.strip(),
     )
+
+
+def off_licence_detail(chosen: Interval, allowed: tuple[Interval, Interval], reason: str) -> str | None:
+    """The OUTSIDE_LICENCE detail when ``chosen`` lies outside ``allowed``, else None.
+
+    Reference: nice-ng239-summary (frequency changed in line with the manufacturer's product information).
+    """
+    if within_range(chosen, allowed):
+        return None
+    why = reason.strip() or "no reason recorded"
+    return f"{chosen}; licensed {allowed[0]} to {allowed[1]}; reason: {why}"
+
+
+def _off_licence(schedule: Schedule, options: PlanOptions) -> str | None:
+    chosen = options.maintenance_interval
+    if chosen is None:
+        return None
+    for phase in schedule.phases:
+        if phase.kind == "maintenance" and phase.interval_range is not None:
+            return off_licence_detail(chosen, phase.interval_range, options.interval_reason)
+    return None

@@ -1,6 +1,7 @@
 """Recall urgency: how the clinic's recall list orders patients, most urgent first.
 
-A lapsed lifelong patient or high-frequency dosing past its review comes before an ordinary overdue dose;
+A lapsed lifelong patient, lifelong replacement stopped without a prescriber's confirmation, or
+high-frequency dosing past its review comes before an ordinary overdue dose;
 then overdue, due, needs review for other reasons, due soon. Patients loading, on track, not started or
 stopped are not on the recall list.
 
@@ -16,7 +17,7 @@ from b12care.domain.forecast import ForecastStatus
 __all__ = ["RECALL_STATUSES", "on_recall", "urgencies_of", "urgency"]
 
 RECALL_STATUSES: frozenset[ForecastStatus] = frozenset({"needs_review", "overdue", "due", "due_soon"})
-_URGENT_FLAGS = frozenset({"MAINTENANCE_LAPSED", "REVIEW_OVERDUE"})
+_URGENT_FLAGS = frozenset({"MAINTENANCE_LAPSED", "REVIEW_OVERDUE", "LIFELONG_STOP_UNCONFIRMED"})
 _BY_STATUS: dict[ForecastStatus, int] = {
     "overdue": 2,
     "due": 3,

@@ -99,14 +99,11 @@ def _end_of(phase: PhaseDef, lifelong: bool) -> PhaseEnd:
 
 
 def _maintenance_interval(phase: PhaseDef, chosen: Interval | None) -> Interval | None:
+    """The clinician's chosen maintenance interval, else the phase's. A choice outside the phase's range
+    is allowed here (an off-licence prescriber decision): the plan warns, and the use case asks for a
+    reason (service/planning.py)."""
     if phase.kind != "maintenance" or chosen is None:
         return phase.interval
-    allowed = phase.interval_range or ((phase.interval, phase.interval) if phase.interval else None)
-    if allowed is None or not within_range(chosen, allowed):
-        shown = f"{allowed[0]} to {allowed[1]}" if allowed else "none"
-        raise InputError(
-            "maintenance_interval", f"{chosen} is outside the pack's range for this regimen ({shown})"
-        )
     return chosen
 
 
@@ -152,8 +149,8 @@ def build_schedule(
 ) -> Schedule:
     """Date every phase of ``regimen`` from ``start``.
 
-    Raises InputError when ``maintenance_interval`` is outside the pack's range or the regimen has no
-    maintenance phase; KnowledgeError when the pack lacks the weekly pattern a phase needs.
+    Raises InputError when the regimen has no maintenance phase for a chosen ``maintenance_interval``;
+    KnowledgeError when the pack lacks the weekly pattern a phase needs.
 
     Reference: bnf-hydroxocobalamin (phases), b12care-local-policy (review checkpoint of open-ended phases).
     """

@@ -161,6 +161,7 @@ class ReviewModel(_Edge):
     date: StrictDate
     decision: ReviewDecision
     interval: Annotated[str, Field(pattern=r"^\d{1,3}[dwm]$")] | None = None
+    reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 class HistoryModel(_Edge):
@@ -188,7 +189,7 @@ class HistoryModel(_Edge):
                 SymptomCheck(c.date, c.overall, dict(c.scores)) for c in self.symptom_checks
             ),
             reviews=tuple(
-                Review(r.date, r.decision, parse_interval(r.interval) if r.interval else None)
+                Review(r.date, r.decision, parse_interval(r.interval) if r.interval else None, r.reason)
                 for r in self.reviews
             ),
         )

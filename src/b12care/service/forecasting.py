@@ -26,9 +26,10 @@ def forecast_case(
     pack_id: str | None = None,
     overlay: Path | None = None,
     maintenance_interval: str | None = None,
+    interval_reason: str | None = None,
 ) -> Forecast:
     """Build the case's plan, evaluate its history against it and forecast the next dose on ``as_of``."""
-    plan, pack = _planned(case, pack_id, overlay, maintenance_interval)
+    plan, pack = _planned(case, pack_id, overlay, maintenance_interval, interval_reason)
     return forecast_plan(plan, history, pack, as_of)
 
 
@@ -39,18 +40,26 @@ def timeline_case(
     as_of: dt.date,
     pack_id: str | None = None,
     maintenance_interval: str | None = None,
+    interval_reason: str | None = None,
 ) -> tuple[Forecast, ...]:
     """The forecast on ``as_of`` followed by the forecast of each later day on which it changes."""
-    plan, pack = _planned(case, pack_id, None, maintenance_interval)
+    plan, pack = _planned(case, pack_id, None, maintenance_interval, interval_reason)
     return forecast_timeline(plan, history, pack, as_of)
 
 
 def _planned(
-    case: Case, pack_id: str | None, overlay: Path | None, maintenance_interval: str | None
+    case: Case,
+    pack_id: str | None,
+    overlay: Path | None,
+    maintenance_interval: str | None,
+    interval_reason: str | None,
 ) -> tuple[Plan, Pack]:
+    """The plan a stored or submitted choice makes: an off-licence interval chosen earlier is forecast as
+    it was accepted (its reason shown), never refused here."""
     pack = choose_pack(case.pack, pack_id, overlay)
     chosen = parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
-    return build_plan(case, pack, PlanOptions(maintenance_interval=chosen)), pack
+    options = PlanOptions(maintenance_interval=chosen, interval_reason=interval_reason or "")
+    return build_plan(case, pack, options), pack
 
 
 def _iso(day: dt.date | None) -> str | None:

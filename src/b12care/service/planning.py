@@ -8,9 +8,10 @@ from typing import Any
 
 from b12care.domain.calendar import parse_interval
 from b12care.domain.case import Case
-from b12care.domain.errors import UnknownRuleError
+from b12care.domain.errors import InputError, UnknownRuleError
 from b12care.domain.knowledge import Pack, Record
 from b12care.domain.plan import Plan, PlanOptions, build_plan
+from b12care.domain.schedule import within_range
 from b12care.knowledge import DEFAULT_PACK, apply_overlay, list_packs, load_overlay, load_pack
 
 __all__ = ["Explanation", "choose_pack", "explain_rule", "plan_case"]
@@ -30,11 +31,29 @@ def plan_case(
     pack_id: str | None = None,
     overlay: Path | None = None,
     maintenance_interval: str | None = None,
+    interval_reason: str | None = None,
 ) -> Plan:
-    """Build the plan for ``case``; ``maintenance_interval`` is ``N{d,w,m}`` inside the pack's range."""
+    """Build the plan for ``case``; ``maintenance_interval`` is ``N{d,w,m}``.
+
+    An interval outside the regimen's licensed range is a prescriber's off-licence decision: it needs
+    ``interval_reason`` (else InputError on that field) and the plan always carries OUTSIDE_LICENCE.
+
+    Reference: nice-ng239-summary (frequency in line with the manufacturer's product information).
+    """
     pack = choose_pack(case.pack, pack_id, overlay)
     chosen = parse_interval(maintenance_interval, "maintenance_interval") if maintenance_interval else None
-    return build_plan(case, pack, PlanOptions(maintenance_interval=chosen))
+    reason = (interval_reason or "").strip()
+    plan = build_plan(case, pack, PlanOptions(maintenance_interval=chosen, interval_reason=reason))
+    if chosen is not None and not reason:
+        for phase in plan.phases:
+            allowed = phase.interval_range
+            if phase.kind == "maintenance" and allowed is not None and not within_range(chosen, allowed):
+                raise InputError(
+                    "interval_reason",
+                    f"{chosen} is outside the licensed range for this regimen ({allowed[0]} to "
+                    f"{allowed[1]}): an off-licence interval needs the prescriber's reason",
+                )
+    return plan
 
 
 @dataclass(frozen=True, slots=True)
