@@ -68,12 +68,26 @@ def test_an_oral_regimen_has_no_injections_but_keeps_its_review() -> None:
 def test_a_stopped_plan_has_no_dates() -> None:
     history = History(
         doses=_given(dt.date(2026, 1, 5)).doses,
-        reviews=(Review(dt.date(2026, 1, 6), "stop_cause_resolved"),),
+        reviews=(
+            Review(dt.date(2026, 1, 6), "stop_cause_resolved", reason="diagnosis revised"),
+            Review(dt.date(2026, 1, 6), "confirm_stop", reason="haematology agrees"),
+        ),
     )
 
     projection = _project(history, dt.date(2026, 1, 7))
 
     assert (projection.doses, projection.milestones) == ((), ())
+
+
+def test_an_unconfirmed_stop_of_lifelong_replacement_keeps_the_patients_dates() -> None:
+    history = History(
+        doses=_given(dt.date(2026, 1, 5)).doses,
+        reviews=(Review(dt.date(2026, 1, 6), "stop_cause_resolved", reason="feels well"),),
+    )
+
+    projection = _project(history, dt.date(2026, 1, 7))
+
+    assert projection.doses[0].date == dt.date(2026, 1, 7)
 
 
 def test_a_late_first_dose_moves_the_milestones_with_the_treatment_start() -> None:

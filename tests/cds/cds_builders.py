@@ -96,6 +96,13 @@ def _case(**changes: Any) -> str:
 LOADING = ("2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16")
 
 
+_FIRST_REVIEW = {
+    "H-100": dt.date(2026, 4, 5),
+    "H-200": dt.date(2025, 9, 2),
+    "H-400": dt.date(2026, 4, 5),
+}
+
+
 def seed_clinic(app: App) -> Clinic:
     """Four patients of one clinic, each at a stage one card type needs (see the fixtures' README)."""
     services = Services(app.uow, app.clock)
@@ -113,6 +120,9 @@ def seed_clinic(app: App) -> Clinic:
         for day in doses:
             dose = DoseInput(dt.date.fromisoformat(day), "hydroxocobalamin", Decimal("1"), "mg", "IM")
             services.record_dose(record.id, dose, "nurse")
+        first_review = _FIRST_REVIEW.get(reference)
+        if first_review is not None:  # the 3-month review was held: the fixture shows only its own card
+            services.record_symptoms(record.id, first_review, "better", {"fatigue": 0}, "nurse")
         ids[reference] = record.id
 
     # H-100: loading done in January, first maintenance dose due 2026-04-16: overdue on NOW.

@@ -145,5 +145,5 @@ def test_without_an_injected_runtime_the_app_reads_the_issuers_file_from_setting
         unknown = _post(client, _bearer(token(keys.rsa_private, iss="https://rogue.example.org")))
 
     assert good.status_code == 200
-    assert [c["source"]["topic"]["code"] for c in good.json()["cards"]] == ["dose-overdue"]
+    assert [c["source"]["topic"]["code"] for c in good.json()["cards"]] == ["dose-overdue", "safety-warning"]
     assert unknown.status_code == 401

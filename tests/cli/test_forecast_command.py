@@ -19,7 +19,10 @@ def _case(tmp_path: Path, base_case: dict[str, Any], history: dict[str, Any]) ->
 
 
 LOADING_DAYS = ["2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16"]
-LOADED = {"doses": [{"date": day} for day in LOADING_DAYS]}
+LOADED = {
+    "doses": [{"date": day} for day in LOADING_DAYS],
+    "symptom_checks": [{"date": "2026-04-05", "overall": "better"}],  # the 3-month review was done
+}
 
 
 def test_forecast_json_has_status_next_dose_evaluations_flags_plan_and_pack(

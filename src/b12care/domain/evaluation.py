@@ -127,9 +127,21 @@ def stop_date(history: History, as_of: dt.date, *, lifelong: bool = False) -> dt
 
     Reference: nice-ng239 (lifelong replacement is not stopped); b12care-local-policy.
     """
+    reviews = sorted((r for r in history.reviews if r.date <= as_of), key=lambda r: r.date)
     stopping = _STOPPING_LIFELONG if lifelong else _STOPPING
-    stops = [r.date for r in history.reviews if r.decision in stopping and r.date <= as_of]
+    stops = [r.date for r in reviews if r.decision in stopping and (not lifelong or _reasoned(r, reviews))]
     return min(stops, default=None)
+
+
+def _reasoned(review: Review, reviews: list[Review]) -> bool:
+    """A lifelong stop is an override only with a reason: on the confirmation, or on the stop it confirms
+    (the latest stop_cause_resolved on or before it)."""
+    if review.decision != "confirm_stop" or review.reason.strip():
+        return True
+    stop = next(
+        (r for r in reversed(reviews) if r.decision == "stop_cause_resolved" and r.date <= review.date), None
+    )
+    return stop is not None and bool(stop.reason.strip())
 
 
 def _ended_by_review(history: History, after: dt.date | None, day: dt.date) -> bool:

@@ -66,6 +66,9 @@ _REVIEW_FLAGS = frozenset(
         "FIRST_REVIEW_OVERDUE",
     }
 )
+# A missed first review puts the patient on the recall list as needs review, but never hides a dose that
+# is due or overdue (the recall list would rank an overdue patient lower for having missed a review too).
+_SOFT_REVIEW_FLAGS = frozenset({"FIRST_REVIEW_OVERDUE"})
 _INTERVAL_CHANGES = ("shorten_interval", "lengthen_interval")
 _ANNUAL_RULE = "monitoring.review.annual"
 _CHECKPOINT_RULE = "monitoring.open_phase.review_every"
@@ -255,9 +258,9 @@ def _unconfirmed_stop(plan: Plan, reviews: list[Review], as_of: dt.date) -> str 
     """
     if not plan.lifelong:
         return None
-    latest = next((r for r in reversed(reviews) if r.date <= as_of), None)
+    latest = next((r for r in reversed(reviews) if r.date <= as_of and r.decision != "confirm_stop"), None)
     if latest is None or latest.decision != "stop_cause_resolved":
-        return None
+        return None  # a reasoned confirm_stop stops the plan before this is asked
     reason = f": {latest.reason}" if latest.reason.strip() else ", no reason recorded"
     return f"{plan.case.cause} stopped on {latest.date.isoformat()}{reason}"
 
@@ -369,7 +372,7 @@ def _status(
     reached = thresholds.reached
     if next_dose is None:
         return "stopped"
-    if flags & _REVIEW_FLAGS:
+    if flags & (_REVIEW_FLAGS - _SOFT_REVIEW_FLAGS):
         return "needs_review"
     if progress.last_dose is None and not reached(plan.case.start_date):
         return "not_started"
@@ -377,6 +380,8 @@ def _status(
         return "overdue"
     if reached(next_dose.due):
         return "due"
+    if flags & _SOFT_REVIEW_FLAGS:
+        return "needs_review"
     if timing.phase.kind == "loading":
         return "loading"
     if reached(next_dose.earliest):

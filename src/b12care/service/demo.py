@@ -121,6 +121,23 @@ def _record(services: Services, patient_id: str, case_json: str, stage: _Stage, 
                         recorded_at=at,
                     )
                 )
+        for milestone in plan.milestones:  # the first review was held while the patient still came
+            if (
+                milestone.kind == "symptom_review"
+                and milestone.anchor == "start"
+                and milestone.date <= cutoff
+            ):
+                uow.symptom_checks.add(
+                    SymptomCheckRecord(
+                        new_id(),
+                        patient_id,
+                        milestone.date,
+                        "better",
+                        "demo",
+                        at,
+                        {"fatigue": 0, "balance": 0},
+                    )
+                )
         if stage.review is not None:
             review_day = as_of - dt.timedelta(days=10)
             uow.reviews.add(ReviewRecord(new_id(), patient_id, review_day, stage.review, "demo", "demo", at))  # type: ignore[arg-type]
