@@ -66,7 +66,7 @@ def test_descriptions_name_the_pack_and_that_a_clinician_decides_and_no_patient_
 
     assert str(parse(feed)["X-WR-CALNAME"]) == "My B12 injections"
     for event in events(feed):
-        assert "uk-nice-2024 1.0.0" in event.description
+        assert "uk-nice-2024 1.1.0" in event.description
         assert "Your clinician decides" in event.description
     assert b"Ann Example" not in feed
     assert b"H-1" not in feed
@@ -114,9 +114,11 @@ def test_events_no_longer_planned_are_sent_cancelled_with_a_raised_sequence_once
     patient = add_patient(app)
     give(app, patient, *LOADING)
     planned = events(calendar_for(app, patient, _at(dt.date(2026, 1, 20))))
-    Services(app.uow, app.clock).record_review(
-        patient, day=dt.date(2026, 1, 20), decision="stop_cause_resolved", actor="dr.smith"
-    )
+    services = Services(app.uow, app.clock)
+    for decision in ("stop_cause_resolved", "confirm_stop"):  # lifelong: a stop takes a confirmation
+        services.record_review(
+            patient, day=dt.date(2026, 1, 20), decision=decision, actor="dr.smith", note="diagnosis revised"
+        )
 
     stopped = events(calendar_for(app, patient, _at(dt.date(2026, 1, 21))))
     again = events(calendar_for(app, patient, _at(dt.date(2026, 1, 22))))

@@ -115,8 +115,8 @@ def test_every_card_names_the_pack_cites_a_source_and_links_to_the_patient(
         reference = request["prefetch"]["patient"]["identifier"][0]["value"]
         for card in _cards(call(request)):
             assert len(card["summary"]) < 140
-            assert "uk-nice-2024 1.0.0" in card["detail"]
-            assert "uk-nice-2024 1.0.0" in card["source"]["label"]
+            assert "uk-nice-2024 1.1.0" in card["detail"]
+            assert "uk-nice-2024 1.1.0" in card["source"]["label"]
             assert card["source"]["url"].startswith("https://")
             assert card["links"][0]["url"] == f"{PUBLIC_URL}/patients/{clinic.patients[reference]}"
 

@@ -104,7 +104,7 @@ def test_a_test_without_a_cut_off_in_the_pack_gets_no_band_and_the_legend_says_s
     root = ET.fromstring(render(record))
 
     assert not [g for g in root.iter(f"{SVG}g") if (g.get("id") or "").startswith("band-haemoglobin")]
-    assert "no cut-off in pack uk-nice-2024 1.0.0" in text_of(root)
+    assert "no cut-off in pack uk-nice-2024 1.1.0" in text_of(root)
 
 
 def test_results_in_other_units_are_converted_by_the_pack_into_the_band_unit() -> None:

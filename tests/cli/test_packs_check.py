@@ -17,9 +17,9 @@ EXAMPLE_OVERLAY = ROOT / "examples" / "overlays" / "local-lab.yaml"
 
 @pytest.fixture
 def uk_copy(tmp_path: Path) -> Path:
-    """A copy of the UK pack's version folder, ``<tmp>/uk-nice-2024/1.0.0``, to break."""
-    target = tmp_path / "uk-nice-2024" / "1.0.0"
-    shutil.copytree(PACKS_ROOT / "uk-nice-2024" / "1.0.0", target)
+    """A copy of the UK pack's version folder, ``<tmp>/uk-nice-2024/1.1.0``, to break."""
+    target = tmp_path / "uk-nice-2024" / "1.1.0"
+    shutil.copytree(PACKS_ROOT / "uk-nice-2024" / "1.1.0", target)
     return target
 
 
@@ -40,7 +40,7 @@ def test_every_shipped_pack_checks_ok_with_its_records_per_grade(run_cli: Run) -
     lines = result.stdout.splitlines()
     assert [line.split()[2] for line in lines] == ["nl-nhg-2014", "uk-nice-2024", "us-fda-label"]
     uk = next(line for line in lines if "uk-nice-2024" in line)
-    assert uk.startswith("OK pack uk-nice-2024 1.0.0: ")
+    assert uk.startswith("OK pack uk-nice-2024 1.1.0: ")
     assert "unconfirmed 2" in uk and "secondary" in uk  # MMA 0.45 and the IM haematoma rule (FACTS 8)
 
 
@@ -48,7 +48,7 @@ def test_an_untouched_copy_of_a_pack_checks_ok(run_cli: Run, uk_copy: Path) -> N
     result = run_cli("packs", "check", str(uk_copy), width=200)
 
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("OK pack uk-nice-2024 1.0.0: ")
+    assert result.stdout.startswith("OK pack uk-nice-2024 1.1.0: ")
 
 
 def test_a_file_changed_after_hashing_fails_the_manifest_hash(run_cli: Run, uk_copy: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_file_changed_after_hashing_fails_the_manifest_hash(run_cli: Run, uk_c
     errors = _errors(result)
     assert len(errors) == 1, errors
     assert errors[0].startswith("error: manifest.yaml: content_hash: does not match the files it lists")
-    assert "FAILED pack uk-nice-2024 1.0.0: 1 problem" in result.stderr
+    assert "FAILED pack uk-nice-2024 1.1.0: 1 problem" in result.stderr
     assert result.stdout == ""
 
 
@@ -143,7 +143,7 @@ def test_the_example_overlay_checks_ok_on_its_pack(run_cli: Run) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == (
-        "OK overlay example-local-lab 2025.1 (on pack uk-nice-2024 1.0.0): 2 records "
+        "OK overlay example-local-lab 2025.1 (on pack uk-nice-2024 1.1.0): 2 records "
         "(lab_reference 1, local_policy 1)"
     )
 

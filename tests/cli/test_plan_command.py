@@ -23,7 +23,7 @@ def test_text_plan_names_the_pack_regimen_dates_and_sources(run_cli: Run) -> Non
     result = run_cli("plan", str(EXAMPLE_CASE))
     assert result.exit_code == 0
     out = result.stdout
-    assert "b12care plan - pack uk-nice-2024 1.0.0" in out
+    assert "b12care plan - pack uk-nice-2024 1.1.0" in out
     assert "hydroxocobalamin 1 mg IM" in out
     for day in (
         "2026-01-05",
@@ -45,7 +45,7 @@ def test_json_plan_follows_the_contract(run_cli: Run) -> None:
     assert result.exit_code == 0
     plan = json.loads(result.stdout)
     assert plan["pack"]["id"] == "uk-nice-2024"
-    assert plan["pack"]["version"] == "1.0.0"
+    assert plan["pack"]["version"] == "1.1.0"
     assert plan["interpretation"]["b12_status"] == "deficient"
     regimen = plan["regimen"]
     assert (regimen["drug"], regimen["route"], regimen["dose"]) == (

@@ -42,9 +42,10 @@ def _copy(source: Path, target: Path, **manifest: str) -> Path:
 
 def _new_pack(packs: Path) -> Path:
     return _copy(
-        packs / "uk-nice-2024" / "1.0.0",
+        packs / "uk-nice-2024" / "1.1.0",
         packs / NEW / "1.0.0",
         id=NEW,
+        version="1.0.0",
         title='"XX: an example guideline (2025)"',
         jurisdiction="XX",
         default="false",

@@ -20,7 +20,7 @@ def test_handout_prints_the_plain_text_handout(run_cli: Run, cli_patient: str) -
     assert result.exit_code == 0, result.stderr
     assert "as recorded by your clinic" in result.stdout
     assert "Monday 5 January 2026 (2026-01-05): Loading injection" in result.stdout
-    assert "uk-nice-2024 1.0.0" in result.stdout
+    assert "uk-nice-2024 1.1.0" in result.stdout
 
 
 def test_handout_writes_a_pdf_with_the_next_dose_and_the_calendar_link(

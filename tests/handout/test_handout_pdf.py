@@ -39,7 +39,7 @@ def test_the_pdf_is_a4_and_carries_the_dates_the_link_and_the_pack() -> None:
     for expected in ("5 January 2026", "16 January 2026", "16 April 2026", "16 July 2026", "5 April 2026"):
         assert expected in text
     assert URL in text
-    assert "uk-nice-2024 1.0.0" in text
+    assert "uk-nice-2024 1.1.0" in text
     assert "as recorded by your clinic" in text
     assert text.count("Loading injection") == len(LOADING) + 1  # one a row, and the heading
 

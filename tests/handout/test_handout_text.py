@@ -106,7 +106,7 @@ def test_the_handout_names_the_pack_and_version_and_that_the_clinician_decides()
 
     text = handout_as_text(build_handout(view, today=TODAY, calendar_url=URL, pack=pack))
 
-    assert "uk-nice-2024 1.0.0" in text
+    assert "uk-nice-2024 1.1.0" in text
     assert "Your clinician decides your treatment." in text
     assert URL in text
 

@@ -31,6 +31,8 @@ def _maintained(clinics: Clinics, clock: MovableClock, name: str = "Mo Maintaine
             DoseInput(dt.date.fromisoformat(day), "hydroxocobalamin", Decimal(1), "mg", "IM"),
             "setup",
         )
+    # the 3-month review is held (else the patient needs review from 6 April: FIRST_REVIEW_OVERDUE)
+    clinics.services.record_symptoms(patient, dt.date(2026, 4, 5), "better", {"fatigue": 0}, "setup")
     return patient
 
 

@@ -133,6 +133,7 @@ def _plan_row(v: PlanVersionRecord) -> _Row:
         version=v.version,
         pack=f"{v.pack_id} {v.pack_version}",
         maintenance_interval=v.maintenance_interval,
+        interval_reason=v.interval_reason,
         review_id=v.review_id,
         case=json.loads(v.case_json),
     )

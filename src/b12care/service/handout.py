@@ -69,7 +69,16 @@ _WARNING_LINES = {
     "VEGAN_MAY_NEED_LIFELONG": "With a vegan diet you may need vitamin B12 for life.",
     "CAUSE_MAY_RESOLVE": "The cause may get better. Your clinician will check whether you still need "
     "injections.",
+    "FOLATE_LOW": "Take folic acid only with or after your B12 injections, as your clinician says.",
 }
+_FIRST_REVIEW = "FIRST_REVIEW_OVERDUE"
+_FIRST_REVIEW_OVERDUE = "Your first check-up with your clinician is overdue. Book it with your clinic now."
+_FIRST_REVIEW_DUE = "Your first check-up with your clinician is due on {date}. Book it with your clinic."
+_STOP_UNCONFIRMED = "LIFELONG_STOP_UNCONFIRMED"
+_STOP_UNCONFIRMED_TEXT = (
+    "Your clinic is looking at a decision to stop your injections. Your treatment has not ended: until "
+    "your clinician confirms the stop with you, keep to these dates."
+)
 _CLINICIAN = (
     "Your clinician decides your treatment. This sheet supports that decision; it does not replace it. "
     "If anything here differs from what your clinician told you, follow your clinician."
@@ -207,9 +216,27 @@ def _watch_for(
         if in_pack or code in flags:
             on = f" on {review.isoformat()}" if review is not None else ""
             lines.append(line.replace("{review}", on))
+    lines.extend(_first_review_lines(view, pack, flags, milestones))
     warnings = {w.code for w in view.forecast.plan.warnings}
     lines.extend(line for code, line in _WARNING_LINES.items() if code in warnings)
     return tuple(lines)
+
+
+def _first_review_lines(
+    view: PatientView, pack: Pack | None, flags: set[str], milestones: Sequence[tuple[dt.date, Milestone]]
+) -> list[str]:
+    """Book the first check-up: overdue when the forecast says so, else its date when the pack holds the
+    rule and the check-up is still to come (the first symptom review counted from the start)."""
+    if _FIRST_REVIEW in flags:
+        return [_FIRST_REVIEW_OVERDUE]
+    if pack is None or pack.find(f"forecast.{_FIRST_REVIEW}", WarningDef) is None:
+        return []
+    if view.forecast.status == "stopped":
+        return []
+    coming = [day for day, m in milestones if m.kind == "symptom_review" and m.anchor == "start"]
+    if not coming:  # already past (and not overdue: it happened)
+        return []
+    return [_FIRST_REVIEW_DUE.replace("{date}", min(coming).isoformat())]
 
 
 def build_handout(
@@ -235,6 +262,8 @@ def build_handout(
     next_dates = _next_dates(view, today, coming)
     if view.forecast.status == "stopped":
         next_text = "Your injections have stopped. Your clinician will tell you if you need more."
+    elif _STOP_UNCONFIRMED in {f.code for f in view.forecast.flags}:
+        next_text = _STOP_UNCONFIRMED_TEXT
     elif next_dates:
         next_text = "Your coming injections. Keep this list and bring it to your appointments."
     else:

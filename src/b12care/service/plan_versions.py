@@ -12,7 +12,7 @@ from b12care.service.case_file import parse_case_json
 from b12care.service.planning import plan_case
 from b12care.service.ports import Clock, UnitOfWorkFactory
 from b12care.service.records import PlanVersionRecord, new_plan_version
-from b12care.service.treatment import refresh_forecast
+from b12care.service.treatment import check_storable, refresh_forecast
 
 __all__ = ["add_plan_version"]
 
@@ -25,16 +25,22 @@ def add_plan_version(
     case_json: str,
     actor: str,
     maintenance_interval: str | None = None,
+    interval_reason: str | None = None,
 ) -> PlanVersionRecord:
     """Store the plan built from ``case_json`` as the patient's next version; return it.
+
+    ``interval_reason`` is the clinician's reason for a ``maintenance_interval`` outside the regimen's
+    licensed range (required then; stored on the version).
 
     Raises:
         InputError: the case is invalid, cannot be planned, or is for another birth date.
         RecordNotFoundError: no such patient.
         ConstraintError: another writer stored the same version number first (retry).
     """
+    check_storable(interval_reason=interval_reason)
+    interval_reason = (interval_reason or "").strip() or None
     case = parse_case_json(case_json)
-    plan = plan_case(case, maintenance_interval=maintenance_interval)
+    plan = plan_case(case, maintenance_interval=maintenance_interval, interval_reason=interval_reason)
     at = clock()
     with uow_factory() as uow:
         patient = uow.patients.claim(patient_id)  # writers to one patient take turns
@@ -43,7 +49,14 @@ def add_plan_version(
         # After every version ever stored, including one marked entered-in-error.
         number = max((v.version for v in uow.plans.list_for(patient_id)), default=0) + 1
         version = new_plan_version(
-            patient_id, number, case_json, plan, maintenance_interval=maintenance_interval, actor=actor, at=at
+            patient_id,
+            number,
+            case_json,
+            plan,
+            maintenance_interval=maintenance_interval,
+            interval_reason=interval_reason,
+            actor=actor,
+            at=at,
         )
         uow.plans.add(version)
         refresh_forecast(uow, patient, at.date(), actor=actor, at=at)

@@ -128,7 +128,8 @@ class PlanVersionRecord:
     """One version of a patient's plan: the case it was built from and the review that caused it.
 
     ``case_json`` is the case file as JSON text (the README's contract); ``version`` counts from 1 per
-    patient; ``review_id`` is None for the first plan.
+    patient; ``review_id`` is None for the first plan. ``interval_reason`` is the clinician's reason for a
+    ``maintenance_interval`` outside the regimen's licensed range (an off-licence choice), else None.
     """
 
     id: str
@@ -142,6 +143,7 @@ class PlanVersionRecord:
     created_by: str
     created_at: dt.datetime
     entered_in_error: EnteredInError | None = None
+    interval_reason: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware("created_at", self.created_at)
@@ -158,8 +160,10 @@ def new_plan_version(
     maintenance_interval: str | None,
     actor: str,
     at: dt.datetime,
+    interval_reason: str | None = None,
 ) -> PlanVersionRecord:
-    """Plan version ``version`` (a new id, no review) of ``case_json``, planned as ``plan`` with its pack."""
+    """Plan version ``version`` (a new id, no review) of ``case_json``, planned as ``plan`` with its pack;
+    ``interval_reason`` is the clinician's reason for an interval outside the licence."""
     return PlanVersionRecord(
         new_id(),
         patient_id,
@@ -171,6 +175,7 @@ def new_plan_version(
         None,
         actor,
         at,
+        interval_reason=interval_reason or None,
     )
 
 

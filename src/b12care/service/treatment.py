@@ -13,14 +13,16 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, cast
 
-from b12care.domain.calendar import check_day, parse_interval
+from b12care.domain.calendar import Interval, check_day, parse_interval
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.forecast import Forecast
 from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
 from b12care.domain.labs import validate_lab_units
+from b12care.domain.plan import Plan
 from b12care.domain.quantity import Quantity
 from b12care.domain.recall import on_recall
+from b12care.domain.schedule import within_range
 from b12care.domain.vocabulary import Drug, Route, Test, codes_of
 from b12care.service.case_file import parse_case_json
 from b12care.service.forecasting import forecast_case, timeline_case
@@ -102,6 +104,7 @@ TEXT_LIMITS: Mapping[str, int] = MappingProxyType(
         "given_by": 200,
         "idempotency_key": 200,
         "actor": 200,
+        "interval_reason": 4000,
     }
 )
 """The longest text a field of the record holds (the API's request models allow the same)."""
@@ -150,7 +153,7 @@ def history_from(
     reviews: Iterable[ReviewRecord],
 ) -> History:
     """The stored entries as the domain History (entries marked entered-in-error left out, except
-    doses, which carry the mark so evaluation can show them)."""
+    doses, which carry the mark so evaluation can show them); a review's note is its reason."""
     return History(
         tuple(
             AdministeredDose(
@@ -170,7 +173,7 @@ def history_from(
             if not c.entered_in_error
         ),
         tuple(
-            Review(r.date, r.decision, parse_interval(r.new_interval) if r.new_interval else None)
+            Review(r.date, r.decision, parse_interval(r.new_interval) if r.new_interval else None, r.note)
             for r in reviews
             if not r.entered_in_error
         ),
@@ -203,6 +206,7 @@ def current_forecast(uow: UnitOfWork, patient_id: str, as_of: dt.date) -> tuple[
         as_of=as_of,
         pack_id=version.pack_id,
         maintenance_interval=version.maintenance_interval,
+        interval_reason=version.interval_reason,
     )
     return version, forecast
 
@@ -221,6 +225,7 @@ def stored_forecast(
         as_of=as_of,
         pack_id=version.pack_id,
         maintenance_interval=version.maintenance_interval,
+        interval_reason=version.interval_reason,
     )
     spans: list[RecallSegment] = []
     for index, forecast in enumerate(timeline):
@@ -269,6 +274,52 @@ def refresh_forecast(
     """Recompute and store the patient's forecast and recall timeline inside the caller's unit of work."""
     stored = stored_forecast(patient, _latest_plan(uow, patient.id), load_history(uow, patient.id), as_of)
     uow.forecasts.save(stored, actor=actor, at=at)
+
+
+_STOPS: frozenset[str] = frozenset({"stop_cause_resolved", "confirm_stop"})
+_INTERVAL_CHANGES: frozenset[str] = frozenset({"shorten_interval", "lengthen_interval"})
+
+
+def _plan_of(version: PlanVersionRecord) -> Plan:
+    """The plan of a stored version as far as overrides need it (cause, lifelong, licensed range):
+    those do not depend on the chosen maintenance interval, so it is left out."""
+    return plan_case(parse_case_json(version.case_json), pack_id=version.pack_id)
+
+
+def _licensed_range(plan: Plan) -> tuple[Interval, Interval] | None:
+    """The maintenance interval range of the plan's regimen; None when it gives none to leave (as
+    ``plan_case`` and the forecast's OUTSIDE_LICENCE flag see it)."""
+    for phase in plan.phases:
+        if phase.kind == "maintenance" and phase.interval_range is not None:
+            return phase.interval_range
+    return None
+
+
+def _check_stop(
+    uow: UnitOfWork, patient_id: str, plan: Plan, *, day: dt.date, decision: ReviewDecision, reason: str
+) -> None:
+    """Refuse a stop of lifelong replacement without a reason, and a confirm_stop with nothing to confirm."""
+    if plan.lifelong and not reason:
+        raise InputError(
+            "note",
+            f"stopping lifelong replacement for {plan.case.cause} is a clinician override: give the"
+            " reason in the note (the cause is irreversible; replacement is not normally stopped)",
+        )
+    if decision != "confirm_stop":
+        return
+    reviews = [r for r in uow.reviews.list_for(patient_id) if r.entered_in_error is None and r.date <= day]
+    stops = [r.date for r in reviews if r.decision == "stop_cause_resolved"]
+    if not stops:
+        raise InputError(
+            "decision", "confirm_stop confirms an earlier stop_cause_resolved review: there is none"
+        )
+    if any(r.decision == "confirm_stop" and r.date >= max(stops) for r in reviews):
+        raise InputError("decision", f"the stop of {max(stops).isoformat()} is already confirmed")
+    if not plan.lifelong:
+        raise InputError(
+            "decision",
+            f"{plan.case.cause} is not an irreversible cause: its stop needs no confirmation",
+        )
 
 
 EntryKind = Literal["dose", "lab", "symptoms", "review"]
@@ -331,18 +382,34 @@ class Services:
         case_json: str,
         actor: str,
         maintenance_interval: str | None = None,
+        interval_reason: str | None = None,
     ) -> PatientRecord:
-        """Create a patient with plan version 1 from a case file, and store the first forecast."""
-        check_storable(reference=reference, name=name, actor=actor)
+        """Create a patient with plan version 1 from a case file, and store the first forecast.
+
+        ``interval_reason`` is the clinician's reason for a ``maintenance_interval`` outside the
+        regimen's licensed range (planning refuses such an interval without one); it is stored on the
+        plan version.
+        """
+        check_storable(reference=reference, name=name, actor=actor, interval_reason=interval_reason)
+        interval_reason = (interval_reason or "").strip() or None
         case = parse_case_json(case_json)
-        plan = plan_case(case, maintenance_interval=maintenance_interval)  # refuses a case it cannot plan
+        plan = plan_case(  # refuses a case it cannot plan
+            case, maintenance_interval=maintenance_interval, interval_reason=interval_reason
+        )
         at = self.clock()
         sex = cast("Sex", case.patient.sex)  # the case-file contract allows only the record's codes
         record = PatientRecord(new_id(), clinic_id, reference, name, case.patient.birth_date, sex, at, actor)
         with self.uow() as uow:
             patient = uow.patients.add(record)
             version = new_plan_version(
-                patient.id, 1, case_json, plan, maintenance_interval=maintenance_interval, actor=actor, at=at
+                patient.id,
+                1,
+                case_json,
+                plan,
+                maintenance_interval=maintenance_interval,
+                interval_reason=interval_reason,
+                actor=actor,
+                at=at,
             )
             uow.plans.add(version)
             refresh_forecast(uow, patient, at.date(), actor=actor, at=at)
@@ -429,33 +496,62 @@ class Services:
         note: str = "",
         new_interval: str | None = None,
     ) -> ReviewRecord:
-        """Record a clinical review; an interval change also becomes a new plan version citing it."""
+        """Record a clinical review; an interval change also becomes a new plan version citing it.
+
+        Overrides need the clinician's reason in ``note`` (FACTS.md section 8): stopping lifelong
+        replacement (``stop_cause_resolved`` or ``confirm_stop`` when the plan's cause is irreversible),
+        and a new interval outside the regimen's licensed range (stored as the new plan version's
+        ``interval_reason``). ``confirm_stop`` confirms an earlier stop that is not confirmed yet.
+
+        Raises:
+            InputError: on ``note`` when an override has no reason; on ``decision`` for a
+                ``confirm_stop`` with no stop to confirm; on a field the record cannot hold.
+        """
         check_day(day, "date")
         check_storable(note=note)
-        if new_interval is not None:
-            parse_interval(new_interval, "new_interval")
+        check_code("decision", decision, ReviewDecision)
+        interval = parse_interval(new_interval, "new_interval") if new_interval is not None else None
+        reason = note.strip()
 
         def add(uow: UnitOfWork, at: dt.datetime) -> ReviewRecord:
+            latest = uow.plans.latest(patient_id)
+            outside = False
+            changes_interval = interval is not None and decision in _INTERVAL_CHANGES
+            if latest is not None and (decision in _STOPS or changes_interval):
+                plan = _plan_of(latest)  # only an override needs the plan
+                if decision in _STOPS:
+                    _check_stop(uow, patient_id, plan, day=day, decision=decision, reason=reason)
+                if interval is not None and changes_interval:
+                    allowed = _licensed_range(plan)
+                    outside = allowed is not None and not within_range(interval, allowed)
+                    if allowed is not None and outside and not reason:
+                        raise InputError(
+                            "note",
+                            f"{new_interval} is outside the licensed range of {plan.selection.record.id}"
+                            f" ({allowed[0]} to {allowed[1]}): an off-licence interval is a prescriber's"
+                            " decision, give the reason in the note",
+                        )
+            elif latest is None and decision == "confirm_stop":
+                raise InputError("decision", "confirm_stop: there is no stop to confirm (no plan)")
             review = uow.reviews.add(
                 ReviewRecord(new_id(), patient_id, day, decision, note, actor, at, new_interval)
             )
-            if decision in ("shorten_interval", "lengthen_interval") and new_interval is not None:
-                latest = uow.plans.latest(patient_id)
-                if latest is not None:
-                    uow.plans.add(
-                        PlanVersionRecord(
-                            new_id(),
-                            patient_id,
-                            latest.version + 1,
-                            latest.case_json,
-                            latest.pack_id,
-                            latest.pack_version,
-                            new_interval,
-                            review.id,
-                            actor,
-                            at,
-                        )
+            if decision in _INTERVAL_CHANGES and new_interval is not None and latest is not None:
+                uow.plans.add(
+                    PlanVersionRecord(
+                        new_id(),
+                        patient_id,
+                        latest.version + 1,
+                        latest.case_json,
+                        latest.pack_id,
+                        latest.pack_version,
+                        new_interval,
+                        review.id,
+                        actor,
+                        at,
+                        interval_reason=reason if outside else None,
                     )
+                )
             return review
 
         return self._write(patient_id, actor, add)
@@ -517,6 +613,7 @@ class Services:
                 )
             for r in uow.reviews.list_for(patient_id):
                 what = r.decision + (f" -> {r.new_interval}" if r.new_interval else "")
+                what += f": {r.note}" if r.note else ""  # the reason of an override stays in sight
                 rows.append((r.date, "review", what, r.reviewed_by, _eie(r.entered_in_error)))
         rows.sort(key=lambda row: row[0])
         return [(day.isoformat(), *rest) for day, *rest in rows]  # type: ignore[misc]

@@ -344,6 +344,7 @@ def _view(ctx: CdsContext, clinic_id: str, references: list[str], data: EhrData)
         as_of=as_of,
         pack_id=version.pack_id,
         maintenance_interval=version.maintenance_interval,
+        interval_reason=version.interval_reason,
     )
     return PatientView(found.patient, version, forecast)
 

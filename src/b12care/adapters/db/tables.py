@@ -142,6 +142,8 @@ plan_versions = Table(
     Column("created_by", String(WHO), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     *_error_columns(),
+    # The clinician's reason for a maintenance interval outside the regimen's licensed range (0007).
+    Column("interval_reason", Text, nullable=True),
     CheckConstraint("version >= 1", name="version_positive"),
     UniqueConstraint("patient_id", "version"),
 )

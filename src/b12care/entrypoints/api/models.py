@@ -68,7 +68,7 @@ _CASE_SCHEMA = CaseModel.model_json_schema()
 CaseField = Annotated[dict[str, Any], WithJsonSchema(_inline(_CASE_SCHEMA, _CASE_SCHEMA.get("$defs", {})))]
 
 
-_NOT_IN_CASE = ("case", "maintenance_interval", "pack")
+_NOT_IN_CASE = ("case", "maintenance_interval", "interval_reason", "pack")
 
 
 @contextmanager
@@ -103,11 +103,13 @@ class PatientIn(_Body):
     name: Who
     case: CaseField
     maintenance_interval: Interval | None = None
+    interval_reason: Note | None = None
 
 
 class PlanIn(_Body):
     case: CaseField
     maintenance_interval: Interval | None = None
+    interval_reason: Note | None = None
 
 
 class DoseIn(_Body):

@@ -60,6 +60,7 @@ def add_patient(body: PatientIn, user: Prescriber, services: ServicesDep) -> dic
             case_json=case_json,
             actor=user.username,
             maintenance_interval=body.maintenance_interval,
+            interval_reason=body.interval_reason,
         )
     return _shown(services, patient, None)
 
@@ -135,6 +136,7 @@ def new_plan_version(
             case_json=case_json,
             actor=user.username,
             maintenance_interval=body.maintenance_interval,
+            interval_reason=body.interval_reason,
         )
     return _shown(services, patient, None)
 

@@ -27,5 +27,10 @@ def preview(body: PreviewIn, user: CurrentUser) -> dict[str, Any]:
     """The plan for a case (accept it by creating the patient, or as a new version of one)."""
     _, case = case_text(body.case)
     with within_case():
-        plan = plan_case(case, pack_id=body.pack, maintenance_interval=body.maintenance_interval)
+        plan = plan_case(
+            case,
+            pack_id=body.pack,
+            maintenance_interval=body.maintenance_interval,
+            interval_reason=body.interval_reason,
+        )
     return plan_to_dict(plan)

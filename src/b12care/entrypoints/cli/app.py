@@ -116,7 +116,15 @@ def create_app(
             Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
         ] = None,
         maintenance_interval: Annotated[
-            str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range, e.g. 2m.")
+            str | None,
+            typer.Option(
+                help="Maintenance interval N{d,w,m}, e.g. 2m; outside the pack's range only with "
+                "--interval-reason."
+            ),
+        ] = None,
+        interval_reason: Annotated[
+            str | None,
+            typer.Option(help="The prescriber's reason for a maintenance interval outside the licence."),
         ] = None,
     ) -> None:
         """Build a dated, explained plan for one case."""
@@ -127,6 +135,7 @@ def create_app(
                 pack_id=pack,
                 overlay=overlay,
                 maintenance_interval=maintenance_interval,
+                interval_reason=interval_reason,
             )
             if output is OutputFormat.json:
                 stdout.print_json(json.dumps(plan_to_dict(result)))
@@ -151,7 +160,14 @@ def create_app(
             Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
         ] = None,
         maintenance_interval: Annotated[
-            str | None, typer.Option(help="Maintenance interval N{d,w,m} inside the pack's range.")
+            str | None,
+            typer.Option(
+                help="Maintenance interval N{d,w,m}; outside the pack's range only with --interval-reason."
+            ),
+        ] = None,
+        interval_reason: Annotated[
+            str | None,
+            typer.Option(help="The prescriber's reason for a maintenance interval outside the licence."),
         ] = None,
     ) -> None:
         """Evaluate recorded doses against the plan and forecast the next one (a patient, or --case)."""
@@ -172,6 +188,7 @@ def create_app(
                     pack_id=pack,
                     overlay=overlay,
                     maintenance_interval=maintenance_interval,
+                    interval_reason=interval_reason,
                 )
             if output is OutputFormat.json:
                 stdout.print_json(json.dumps(forecast_to_dict(result)))

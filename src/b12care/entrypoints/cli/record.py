@@ -116,7 +116,11 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         name: Annotated[str, typer.Option(help="Patient name (never written to logs).")],
         case: Annotated[Path, typer.Option(help="Case file (the plan input) for plan version 1.")],
         maintenance_interval: Annotated[
-            str | None, typer.Option(help="N{d,w,m} inside the pack's range.")
+            str | None, typer.Option(help="N{d,w,m}; outside the pack's range only with --interval-reason.")
+        ] = None,
+        interval_reason: Annotated[
+            str | None,
+            typer.Option(help="The prescriber's reason for a maintenance interval outside the licence."),
         ] = None,
         actor: Actor = "",
     ) -> None:
@@ -133,6 +137,7 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                     case_json=text,
                     actor=actor or login_name(),
                     maintenance_interval=maintenance_interval,
+                    interval_reason=interval_reason,
                 ).id
             )
         )
@@ -255,7 +260,13 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         date: Annotated[str, typer.Option(help="Day of the review (YYYY-MM-DD).")],
         decision: Annotated[ReviewDecision, typer.Option(help="The review decision code.")],
         interval: Annotated[str | None, typer.Option(help="New maintenance interval N{d,w,m}.")] = None,
-        note: Annotated[str, typer.Option(help="Free-text note.")] = "",
+        note: Annotated[
+            str,
+            typer.Option(
+                help="Free-text note; the reason, required to stop lifelong replacement "
+                "(stop_cause_resolved, confirm_stop) or for an interval outside the licence."
+            ),
+        ] = "",
         actor: Actor = "",
     ) -> None:
         """Record a clinical review; an interval change makes a new plan version."""

@@ -24,6 +24,7 @@ from b12care.domain.history import SYMPTOMS
 from b12care.domain.knowledge import AnalyteUnits, Pack
 from b12care.entrypoints.web.session import PageError, PageUser, PageWriter, patient_for, services_of
 from b12care.entrypoints.web.templating import redirect, render
+from b12care.service.accounts import PRESCRIBERS
 from b12care.service.planning import choose_pack
 from b12care.service.ports import (
     AlreadyEnteredInError,
@@ -51,6 +52,7 @@ SITES = ("left deltoid", "right deltoid", "left thigh", "right thigh")
 """The rotation the site hint follows (a prompt to rotate, not a clinical rule: the nurse chooses)."""
 KINDS: Mapping[str, EntryKind] = {"dose": "dose", "lab": "lab", "symptoms": "symptoms", "review": "review"}
 Text = Annotated[str, Form(max_length=500)]
+_STOP_DECISIONS = ("stop_cause_resolved", "confirm_stop")
 _T = TypeVar("_T")
 
 
@@ -370,6 +372,8 @@ def record_review(
     day = form.day()
     if decision not in REVIEW_DECISIONS:
         form.errors["decision"] = "choose a decision"
+    elif decision in _STOP_DECISIONS and user.role not in PRESCRIBERS:
+        form.errors["decision"] = "only a prescriber (a clinician) stops treatment or confirms a stop"
     return form.save(
         lambda: form.services.record_review(
             form.patient.id,

@@ -1,8 +1,10 @@
 """The plan builder: new patient -> assessment form -> plan preview -> accept creates the patient.
 
 One page: the form stays filled in above the preview, so nothing typed is lost on an error or when
-the clinician changes the maintenance interval (inside the pack's range) and previews again. Accept
-re-plans the same case and creates the patient with plan version 1 (prescribers only).
+the clinician changes the maintenance interval and previews again. The interval is picked inside the
+pack's range, or typed outside it together with the prescriber's reason (an off-licence decision: the
+plan then carries the OUTSIDE_LICENCE warning; without a reason the error shows beside the reason).
+Accept re-plans the same case and creates the patient with plan version 1 (prescribers only).
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from b12care.service.planning import plan_case
 from b12care.service.ports import StorageFaultError
 from b12care.service.treatment import Services
 
-__all__ = ["interval_choices", "router"]
+__all__ = ["chosen_interval", "interval_choices", "router"]
 
 router = APIRouter(include_in_schema=False)
 _MULTI = ("conditions", "medications")
 _UNIT_LETTER = {"day": "d", "week": "w", "month": "m"}
+_OTHER = "maintenance_interval_other"
+"""The form field for an interval outside the pack's range (typed, with ``interval_reason``)."""
+_INTERVAL_FIELDS = ("maintenance_interval", "interval_reason")
 
 
 def _prescriber(user: Identity) -> Identity:
@@ -75,11 +80,32 @@ def _context(services: Services, user: Identity, form: case_form.AssessmentForm)
         "lab_rows": range(case_form.LAB_ROWS),
         "plan": None,
         "intervals": [],
+        "choose_interval": False,
     }
 
 
 def _values(form: FormData) -> dict[str, Any]:
     return {k: (form.getlist(k) if k in _MULTI else form.get(k)) for k in form}
+
+
+def _text(values: dict[str, Any], name: str) -> str | None:
+    return str(values.get(name) or "").strip() or None
+
+
+def chosen_interval(values: dict[str, Any]) -> tuple[str | None, str | None, str]:
+    """(interval, reason, the field that holds the interval): a typed interval outside the range wins
+    over the one picked from the range."""
+    other = _text(values, _OTHER)
+    picked = other or _text(values, "maintenance_interval")
+    return picked, _text(values, "interval_reason"), _OTHER if other else "maintenance_interval"
+
+
+def _offered(case: Any) -> dict[str, Any] | None:
+    """The pack's own plan for ``case`` (no chosen interval), to offer the intervals again."""
+    try:
+        return plan_to_dict(plan_case(case))
+    except B12CareError:
+        return None
 
 
 def _previewed(services: Services, user: Identity, values: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -88,22 +114,30 @@ def _previewed(services: Services, user: Identity, values: dict[str, Any]) -> tu
     clinic = str(values.get("clinic_id") or "")
     if clinic and not user.sees(clinic):
         form.errors["clinic_id"] = "not one of your clinics"
-    interval = str(values.get("maintenance_interval") or "").strip() or None
+    interval, reason, interval_field = chosen_interval(values)
     plan = None
+    offered = None
     if form.case is not None and not form.errors:
         try:
             if interval:
                 parse_interval(interval, "maintenance_interval")
-            plan = plan_case(form.case, maintenance_interval=interval)
+            plan = plan_case(form.case, maintenance_interval=interval, interval_reason=reason)
         except InputError as error:
-            form.fail(error)
+            if error.field in _INTERVAL_FIELDS:  # beside its field; the choice stays on the page
+                name = interval_field if error.field == "maintenance_interval" else error.field
+                form.errors.setdefault(name, error.message)
+                offered = _offered(form.case)
+            else:
+                form.fail(error)
         except B12CareError as error:
             form.errors["case"] = str(error)
     context = _context(services, user, form)
     if plan is not None:
-        rendered = plan_to_dict(plan)
-        context["plan"] = rendered
-        context["intervals"] = interval_choices(rendered)
+        offered = plan_to_dict(plan)
+        context["plan"] = offered
+    if offered is not None:
+        context["intervals"] = interval_choices(offered)
+        context["choose_interval"] = any(p["kind"] == "maintenance" for p in offered["phases"])
     return context, plan
 
 
@@ -147,6 +181,7 @@ async def accept(request: Request, user: PageUser) -> Response:
     if plan is None or plan.blocked_by:
         return render(request, "planner.html", context, 422)
     checked: case_form.AssessmentForm = context["form"]
+    interval, reason, interval_field = chosen_interval(values)
 
     def create() -> str:
         patient = services.add_patient(
@@ -155,7 +190,8 @@ async def accept(request: Request, user: PageUser) -> Response:
             name=str(values["name"]).strip(),
             case_json=checked.case_json,
             actor=user.username,
-            maintenance_interval=str(values.get("maintenance_interval") or "").strip() or None,
+            maintenance_interval=interval,
+            interval_reason=reason,
         )
         return patient.id
 
@@ -164,6 +200,9 @@ async def accept(request: Request, user: PageUser) -> Response:
     except StorageFaultError:
         raise  # not the form's fault: the 503 page (web/routes.py)
     except B12CareError as error:
-        checked.errors[getattr(error, "field", "case")] = getattr(error, "message", str(error))
+        field = getattr(error, "field", "case")
+        checked.errors[interval_field if field == "maintenance_interval" else field] = getattr(
+            error, "message", str(error)
+        )
         return render(request, "planner.html", context, 422)
     return redirect(f"/patients/{patient_id}?done=created")
