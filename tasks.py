@@ -65,16 +65,29 @@ def task_run() -> None:
     run([str(BIN / "b12care"), "serve", "--demo"])
 
 
+UNIFONT = Path("/usr/share/fonts/opentype/unifont/unifont.otf")
+
+
 def ensure_chromium() -> None:
     """The browser tests drive Debian's Chromium (never a browser download): install it where missing."""
-    if shutil.which("chromium"):
+    ensure_debian_package("chromium", shutil.which("chromium") is not None, "the browser tests")
+
+
+def ensure_unifont() -> None:
+    """The handout's fallback font for names in any script (fonts-unifont): install it where missing."""
+    ensure_debian_package("fonts-unifont", UNIFONT.is_file(), "the handout tests of names in other scripts")
+
+
+def ensure_debian_package(package: str, present: bool, needed_by: str) -> None:
+    """Install a Debian package where missing (apt-get as root); say what fails without it."""
+    if present:
         return
     if not (shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0):
-        print("tasks: chromium is missing and cannot be installed here (apt-get as root);", flush=True)
-        print("tasks: the browser tests fail under CI and are skipped otherwise", flush=True)
+        print(f"tasks: {package} is missing and cannot be installed here (apt-get as root);", flush=True)
+        print(f"tasks: {needed_by} fail under CI and are skipped otherwise", flush=True)
         return
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    install = ["apt-get", "install", "-y", "--no-install-recommends", package]
     print("$", " ".join(install), flush=True)
     if subprocess.run(install, env=env, check=False).returncode != 0:
         run(["apt-get", "update"])
@@ -214,6 +227,7 @@ def audit_dependencies() -> None:
 def task_test() -> None:
     ensure_venv("dev")
     ensure_chromium()
+    ensure_unifont()
     tool = lambda name: str(BIN / name)  # noqa: E731
     run([tool("ruff"), "check", "src", "tests", "benchmarks", "tasks.py"])
     run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])

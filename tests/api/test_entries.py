@@ -66,6 +66,27 @@ def test_a_repeated_idempotency_key_stores_one_dose(
     assert len(history["doses"]) == 1
 
 
+def test_an_idempotency_key_reused_for_a_different_dose_is_409_and_stores_nothing(
+    client: TestClient, world: World, patient_id: str
+) -> None:
+    """Security probe M5: the second dose used to be answered 201 with the first and silently dropped."""
+    first = _post(client, world, f"patients/{patient_id}/doses", {**DOSE, "idempotency_key": "k"})
+    other = {"date": "2026-08-15", "drug": "cyanocobalamin", "dose": "2", "unit": "mg", "route": "SC"}
+
+    reused = _post(client, world, f"patients/{patient_id}/doses", {**other, "idempotency_key": "k"})
+
+    assert first.status_code == 201
+    assert reused.status_code == 409
+    assert reused.headers["content-type"] == "application/problem+json"
+    problem = reused.json()
+    assert problem["field"] == "idempotency_key"
+    assert "2026-01-05" in problem["detail"] and "2026-08-15" in problem["detail"]
+    history = client.get(f"/api/v1/patients/{patient_id}/history", headers=world.auth("viewer.a")).json()
+    assert [d["date"] for d in history["doses"]] == ["2026-01-05"]
+    with world.services.uow() as uow:
+        assert [e.action for e in uow.audit.for_entity("dose", first.json()["id"])] == ["dose.add"]
+
+
 def test_a_completed_dose_without_a_route_is_422_naming_the_field(
     client: TestClient, world: World, patient_id: str
 ) -> None:

@@ -167,3 +167,28 @@ def test_staff_read_the_calendar_of_their_own_clinics_patients_only(
     assert mine.status_code == 200
     assert b"BEGIN:VCALENDAR" in mine.content
     assert theirs.status_code == 404
+
+
+def test_the_fhir_export_of_a_patient_is_audited_as_an_export_naming_who_and_which_patient(
+    client: TestClient, world: World, patient: dict[str, Any]
+) -> None:
+    response = client.get(f"/api/v1/patients/{patient['id']}/fhir", headers=world.auth("viewer.a"))
+
+    with world.services.uow(read_only=True) as uow:
+        exports = [e for e in uow.audit.for_entity("patient", patient["id"]) if e.action == "record.export"]
+    assert response.status_code == 200
+    assert [(e.actor, e.entity_id, dict(e.detail)) for e in exports] == [
+        ("viewer.a", patient["id"], {"format": "fhir", "patients": 1})
+    ]
+    assert patient["name"] not in str(exports) and patient["reference"] not in str(exports)
+
+
+def test_a_refused_fhir_export_leaves_no_export_in_the_audit_log(
+    client: TestClient, world: World, patient: dict[str, Any]
+) -> None:
+    response = client.get(f"/api/v1/patients/{patient['id']}/fhir", headers=world.auth("nurse.b"))
+
+    with world.services.uow(read_only=True) as uow:
+        exports = [e for e in uow.audit.for_entity("patient", patient["id"]) if e.action == "record.export"]
+    assert response.status_code == 404
+    assert exports == []

@@ -21,7 +21,11 @@ def test_a_user_logs_in_and_the_token_names_them(client: TestClient, world: Worl
 
     assert status == 200
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
-    assert me.json() == {"username": "nurse.a", "role": "nurse", "clinic_ids": [world.clinic_a]}
+    assert me.json() == {
+        "username": "nurse.a",
+        "clinic_ids": [world.clinic_a],
+        "memberships": [{"clinic_id": world.clinic_a, "role": "nurse"}],
+    }
 
 
 def test_a_wrong_password_is_401_problem_json_with_a_bearer_challenge(

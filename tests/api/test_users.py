@@ -53,7 +53,7 @@ def test_an_admin_changes_a_role_and_disables_a_user(client: TestClient, world: 
     )
     disabled = client.patch("/api/v1/users/viewer.a", json={"disabled": True}, headers=world.auth("admin.a"))
 
-    assert promoted.json()["role"] == "clinician"
+    assert promoted.json()["memberships"] == [{"clinic_id": world.clinic_a, "role": "clinician"}]
     assert disabled.json()["disabled"] is True
     assert client.get("/api/v1/auth/me", headers=world.auth("viewer.a")).status_code == 401
 

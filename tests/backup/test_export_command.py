@@ -24,7 +24,7 @@ from fhir.resources.R4B.bundle import Bundle
 from tests.conftest import CliResult
 
 from b12care.domain.errors import InputError
-from b12care.entrypoints.cli.export import write_whole
+from b12care.entrypoints.cli.output import write_private
 from b12care.service.export import CSV_COLUMNS, spreadsheet_safe
 
 Run = Callable[..., CliResult]
@@ -184,6 +184,75 @@ def test_an_export_that_fails_half_way_leaves_no_file(tmp_path: Path) -> None:
         raise InputError("patient", "patient p has no plan")
 
     with pytest.raises(InputError):
-        write_whole(target, chunks())
+        write_private(target, chunks())
 
     assert sorted(tmp_path.iterdir()) == []
+
+
+# --- security probe M3: an export never destroys a file, and never leaves a record world-readable ---------
+
+
+def _db_rows(path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        count: int = connection.execute("select count(*) from doses").fetchone()[0]
+    return count
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_an_export_onto_the_live_database_is_refused_even_with_force(
+    run_cli: Run, record: VariedRecord, tmp_path: Path, suffix: str
+) -> None:
+    database = tmp_path / "clinic.db"
+    before = _db_rows(database)
+    target = database.with_name(database.name + suffix)
+
+    result = run_cli(
+        "export", "--clinic", record.clinic_ids[0], "--format", "csv", "--output", str(target), "--force"
+    )
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --output: ") and "live b12care database" in result.stderr
+    assert _db_rows(database) == before
+
+
+def test_an_export_onto_an_existing_file_is_refused_without_force_and_the_file_is_untouched(
+    run_cli: Run, record: VariedRecord, tmp_path: Path
+) -> None:
+    target = tmp_path / "backup-of-last-week.db"
+    target.write_bytes(b"precious")
+
+    refused = run_cli("export", "--clinic", record.clinic_ids[0], "--format", "csv", "--output", str(target))
+    forced = run_cli(
+        "export", "--clinic", record.clinic_ids[0], "--format", "csv", "--output", str(target), "--force"
+    )
+
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: --output: ") and "exists" in refused.stderr
+    assert forced.exit_code == 0, forced.stderr
+    assert target.read_text(encoding="utf-8").startswith(",".join(CSV_COLUMNS))
+
+
+@pytest.mark.parametrize("command", ["export", "fhir export", "handout", "schedule export"])
+def test_every_file_the_cli_writes_for_a_patient_is_owner_only_whatever_the_umask(
+    run_cli: Run, record: VariedRecord, tmp_path: Path, command: str
+) -> None:
+    patient = record.patient_ids[0]
+    target = tmp_path / "out.file"
+    args = {
+        "export": ("export", "--patient", patient, "--format", "csv"),
+        "fhir export": ("fhir", "export", patient),
+        "handout": ("handout", patient),
+        "schedule export": ("schedule", "export", patient, "--ics"),
+    }[command]
+    previous = os.umask(0o022)
+    try:
+        result = run_cli(*args, "--output", str(target))
+    finally:
+        os.umask(previous)
+
+    assert result.exit_code == 0, result.stderr
+    assert target.stat().st_mode & 0o777 == 0o600
+    again = run_cli(*args, "--output", str(target))
+    assert again.exit_code == 2 and "exists" in again.stderr

@@ -106,7 +106,7 @@ def test_an_issuer_without_keys_is_refused_naming_the_entry(tmp_path: Path) -> N
     with pytest.raises(InputError) as raised:
         load_cds_settings(path)
 
-    assert raised.value.field == "cds_issuers_file:issuers.0"
+    assert raised.value.field == "B12CARE_CDS_ISSUERS_FILE:issuers.0"
 
 
 def test_an_issuer_with_an_unsupported_algorithm_is_refused(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_an_issuer_with_an_unsupported_algorithm_is_refused(tmp_path: Path) -> N
     with pytest.raises(InputError) as raised:
         load_cds_settings(path)
 
-    assert raised.value.field.startswith("cds_issuers_file:issuers.0.algorithms")
+    assert raised.value.field.startswith("B12CARE_CDS_ISSUERS_FILE:issuers.0.algorithms")
 
 
 def test_without_an_injected_runtime_the_app_reads_the_issuers_file_from_settings(

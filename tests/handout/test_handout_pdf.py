@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import logging
+import os
+from pathlib import Path
 
+import pytest
 from handout_views import LOADING, TODAY, URL, patient_view
 from pypdf import PdfReader
 
@@ -13,6 +17,7 @@ from b12care.adapters.handout.pdf import handout_pdf
 from b12care.service.handout import Handout, build_handout
 
 A4_POINTS = (595.28, 841.89)
+UNIFONT = Path("/usr/share/fonts/opentype/unifont/unifont.otf")
 
 
 def handout(url: str | None = URL) -> Handout:
@@ -62,3 +67,21 @@ def test_a_name_outside_latin_1_prints() -> None:
     pdf = handout_pdf(dataclasses.replace(named, patient_name="Zoë Łukasiewicz-Ωmega"))
 
     assert "Łukasiewicz-Ωmega" in text_of(PdfReader(io.BytesIO(pdf)))
+
+
+def test_a_name_in_another_script_prints_and_no_log_line_carries_it(caplog: pytest.LogCaptureFixture) -> None:
+    """Security probe L4: fpdf2 logged the glyphs its font lacked - the patient's name - and dropped them."""
+    if os.environ.get("CI") is None and not UNIFONT.is_file():
+        pytest.skip("fonts-unifont is not installed (python3 tasks.py test installs it)")
+    names = ("王小明", "Ἀριστοτέλης", "محمد", "नमस्ते", "김민준")
+    with caplog.at_level(logging.DEBUG):
+        texts = [
+            text_of(PdfReader(io.BytesIO(handout_pdf(dataclasses.replace(handout(), patient_name=name)))))
+            for name in names
+        ]
+
+    # drawn from the fallback font, not dropped (pypdf reads the fallback's two-byte codes with a NUL)
+    assert "王小明" in texts[0].replace("\x00", "") and "김민준" in texts[4].replace("\x00", "")
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    for name in names:
+        assert not set(name) & set(logged)

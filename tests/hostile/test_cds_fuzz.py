@@ -1,14 +1,29 @@
 """The CDS Hooks endpoints under hostile input (Hypothesis): signed calls whose bodies are mutated hook
 requests (prefetch, draft orders, context) or any JSON at all get 200 or a 4xx problem - never a 5xx;
-an EHR FHIR server answering nonsense makes the call 412, not 500."""
+tokens signed by the trusted EHR whose claims are odd (huge, NaN or infinite times, ids of any length
+with control characters) get 200 or 401 (security probe L5); feedback text of any length and content
+gets 200 or 400; an EHR FHIR server answering nonsense makes the call 412, not 500."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 import httpx
+import jwt
 import pytest
-from hostile_helpers import EHR, CdsCall, EhrWithGarbage, json_values, load_request, mutated
+from hostile_helpers import (
+    CDS_NOW,
+    CDS_PUBLIC_URL,
+    EHR,
+    CdsCall,
+    EhrWithGarbage,
+    Keys,
+    json_values,
+    load_request,
+    mutated,
+)
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -121,6 +136,62 @@ def test_mutated_feedback_gets_200_or_a_4xx(call: CdsCall) -> None:
     )
     def check(body: Any) -> None:
         _answered(call("/cds-services/b12care-order-sign/feedback", body))
+
+    check()
+
+
+ODD_TIMES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=int(CDS_NOW.timestamp()) - 600, max_value=int(CDS_NOW.timestamp()) + 600),
+    st.booleans(),
+    st.text(max_size=5),
+    st.none(),
+)
+ODD_IDS = st.one_of(st.text(max_size=300), st.integers(), st.none(), st.just("a\x00b"), st.just("x" * 5000))
+
+
+def test_trusted_tokens_with_odd_claims_get_200_or_401(cds_client: Any, cds_keys: Keys) -> None:
+    request = load_request("patient-view-overdue.request.json")
+    seen: set[int] = set()
+
+    @FUZZ
+    @given(exp=ODD_TIMES, iat=ODD_TIMES, nbf=ODD_TIMES, jti=ODD_IDS, sub=ODD_IDS, feedback=st.booleans())
+    def check(*, exp: Any, iat: Any, nbf: Any, jti: Any, sub: Any, feedback: bool) -> None:
+        claims = {"iss": EHR, "aud": f"{CDS_PUBLIC_URL}/cds-services", "exp": exp, "iat": iat, "nbf": nbf}
+        claims |= {"jti": f"{jti}-{uuid.uuid4()}" if isinstance(jti, str) and len(jti) < 150 else jti}
+        claims |= {"sub": sub}
+        signed = jwt.encode({k: v for k, v in claims.items() if v is not None}, cds_keys.rsa_private, "RS384")
+        path = "/cds-services/b12care-patient-view" + ("/feedback" if feedback else "")
+        response = cds_client.post(
+            path,
+            content=json.dumps(request).encode(),
+            headers={"Authorization": f"Bearer {signed}", "Content-Type": "application/json"},
+        )
+        seen.add(response.status_code)
+        assert response.status_code in (200, 400, 401), response.text
+
+    check()
+
+    assert 401 in seen, seen
+
+
+def test_feedback_text_of_any_content_gets_200_or_400(call: CdsCall) -> None:
+    feedback = load_request("feedback.request.json")
+    feedback["feedback"][0]["card"] = "3f1c6a52-8a0e-4c55-9d7e-1a2b3c4d5e6f"
+    text = st.one_of(st.text(max_size=40), st.text(min_size=90, max_size=600), st.just("\x00"))
+
+    @FUZZ
+    @given(system=text, code=text, display=text, comment=text, suggestion=text)
+    def check(*, system: str, code: str, display: str, comment: str, suggestion: str) -> None:
+        item = feedback["feedback"][0]
+        item["overrideReason"] = {
+            "reason": {"system": system, "code": code, "display": display},
+            "userComment": comment,
+        }
+        item["acceptedSuggestions"] = [{"id": suggestion}]
+        response = call("/cds-services/b12care-patient-view/feedback", feedback)
+        assert response.status_code in (200, 400), response.text
 
     check()
 

@@ -12,11 +12,11 @@ import pytest
 from hostile_helpers import SQL_INJECTIONS, row_counts, table_names
 from markupsafe import escape
 
-from app_helpers import TestClient, World
+from app_helpers import SECRET, TestClient, World
 from b12care.adapters.db.tables import metadata
 from b12care.adapters.fhir.importer import import_bundle
 from b12care.bootstrap import App
-from b12care.entrypoints.web.session import SESSION_COOKIE
+from b12care.entrypoints.web.session import SESSION_COOKIE, csrf_token
 
 PROBLEM = "application/problem+json"
 
@@ -150,16 +150,19 @@ def test_a_nul_character_in_a_review_note_or_entered_in_error_reason_form_is_ref
     dose = client.get(f"/api/v1/patients/{patient}/history", headers=world.auth("nurse.a")).json()["doses"][0]
     before = row_counts(booted.engine)
 
-    review = client.post(
-        f"/patients/{patient}/reviews",
-        data={"csrf": fields["csrf"], "date": "2026-01-06", "decision": "continue_loading", "note": NUL},
-        follow_redirects=False,
-    )
     mark = client.post(
         f"/patients/{patient}/entries/dose/{dose['id']}/entered-in-error",
         data={"csrf": fields["csrf"], "reason": NUL},
         follow_redirects=False,
     )
+    prescriber = world.accounts.issue_token("clinician.a")  # review decisions are a prescriber's (ADR 0006)
+    client.cookies.set(SESSION_COOKIE, prescriber)
+    review = client.post(
+        f"/patients/{patient}/reviews",
+        data={"csrf": csrf_token(SECRET, prescriber), "date": "2026-01-06", "decision": "continue_loading",
+              "note": NUL},
+        follow_redirects=False,
+    )  # fmt: skip
 
     assert (review.status_code, mark.status_code) == (422, 422)
     assert row_counts(booted.engine) == before
@@ -194,5 +197,5 @@ def test_a_nul_character_in_an_imported_dose_is_reported_and_not_stored(world: W
     report = import_bundle(world.services, bundle, world.clinic_a, "importer")
 
     assert report.imported == []
-    assert [(i.kind, i.path) for i in report.issues] == [("rejected", "Bundle.entry[1].resource.site")]
+    assert [(i.kind, i.path) for i in report.issues] == [("rejected", "Bundle.entry[1].resource.dosage.site")]
     assert row_counts(booted.engine) == before

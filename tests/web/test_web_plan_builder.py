@@ -157,3 +157,19 @@ def test_a_nurse_cannot_accept_a_plan(client: TestClient, clinics: Clinics) -> N
 
     assert response.status_code == 403
     assert clinics.services.patients(clinics.clinic_a) == []
+
+
+def test_a_name_with_terminal_escapes_is_refused_at_its_field_and_nothing_is_stored(
+    client: TestClient, clinics: Clinics
+) -> None:
+    """Security probe L2: the planner stored control characters that the API refuses."""
+    csrf = log_in(client, clinics, "clinician.a")
+
+    response = client.post(
+        "/patients/new/accept", data=_form(clinics, csrf, name="Eve\x1b]0;pwned\x07\x1b[31mRED")
+    )
+
+    assert response.status_code == 422
+    assert 'id="err-name"' in response.text
+    assert "control character" in response.text
+    assert clinics.services.patients(clinics.clinic_a) == []

@@ -2,6 +2,7 @@
 
     B12CareError
      ├── InputError        bad input from a user or another system; names the offending field
+     │    └── ConflictingInputError   a key already stored with other content (HTTP 409)
      ├── KnowledgeError    a knowledge pack or overlay is missing, invalid or does not fit
      │    └── UnknownRuleError   a rule id that no loaded pack defines
      └── StorageError      (service.ports) the treatment record refused or lacks something
@@ -18,7 +19,7 @@ these errors to exit codes or HTTP problems.
 
 from __future__ import annotations
 
-__all__ = ["B12CareError", "InputError", "KnowledgeError", "UnknownRuleError"]
+__all__ = ["B12CareError", "ConflictingInputError", "InputError", "KnowledgeError", "UnknownRuleError"]
 
 
 class B12CareError(Exception):
@@ -32,6 +33,11 @@ class InputError(B12CareError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class ConflictingInputError(InputError):
+    """Input whose key (an idempotency key, a source id) is already stored with different content: the
+    write is refused, nothing is stored, and the caller chooses a new key or corrects the entry."""
 
 
 class KnowledgeError(B12CareError):

@@ -122,10 +122,10 @@ def compute_hash(directory: Path, files: Iterable[str]) -> str:
 
 def pack_directory(pack_id: str, version: str | None = None) -> Path:
     """The folder of ``pack_id`` at ``version`` (default: its newest version)."""
+    installed = {p.name for p in PACKS_ROOT.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    if pack_id not in installed:  # an id, never a path: no folder outside the installed packs is read
+        raise InputError("pack", f"unknown pack {pack_id!r} (available: {', '.join(sorted(installed))})")
     base = PACKS_ROOT / pack_id
-    if not base.is_dir() or pack_id.startswith((".", "_")):
-        known = ", ".join(p.id for p in list_packs())
-        raise InputError("pack", f"unknown pack {pack_id!r} (available: {known})")
     versions = sorted(
         (p for p in base.iterdir() if (p / "manifest.yaml").exists()), key=lambda p: _version_key(p.name)
     )

@@ -1,10 +1,12 @@
-"""Staff accounts and access: users, roles, clinic membership, login tokens and patient share links.
+"""Staff accounts and access: users, their clinic memberships and roles, login tokens, share links.
 
-Roles (``ROLES``): ``admin`` manages users and clinics and may do everything a clinician may;
-``clinician`` creates patients and plans and records reviews; ``nurse`` records doses, labs, symptom
-checks and entered-in-error marks; ``viewer`` reads only. Every user sees only the clinics they are a
-member of. Passwords are hashed with argon2id; a login gives an expiring HS256 JWT. Failed logins are
-counted per username and client in the database, so every worker process agrees on a lock-out; each
+A user holds a role **per clinic membership** (``Membership``): a nurse in one clinic may be a clinician
+in another. What a role may do is the permission table of ``permissions.py``; ``Identity.may`` asks it
+with the role the user holds in the clinic of the thing acted on (``identity.py``). Every user sees only
+the clinics they are a member of. Passwords are hashed with argon2id; a login gives an expiring HS256 JWT
+carrying the account's ``token_version``: changing the password (or disabling the account) counts it up,
+which ends every earlier token and web session. Failed logins are counted per username and client in the
+database, so every worker process agrees on a lock-out; each
 failed login forgets (at most once per ``PRUNE_EVERY`` per process) the failures that can no longer
 count: older than the lock-out window plus ``SERVER_CLOCK_MARGIN`` for servers whose clocks differ, so
 guessing cannot grow the table without end.
@@ -13,7 +15,7 @@ Successful logins are kept (who logged in, from where, when).
 Errors (under ``B12CareError``)::
 
     AuthenticationError   no, expired or forged token; wrong username or password   (HTTP 401)
-    PermissionDeniedError the user's role may not do this                            (HTTP 403)
+    PermissionDeniedError the user's role in the clinic may not do this (identity.py) (HTTP 403)
     RateLimitedError      too many failed logins; ``retry_after`` seconds            (HTTP 429)
 """
 
@@ -21,17 +23,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from b12care.domain.errors import B12CareError, InputError
-from b12care.domain.vocabulary import codes_of
+from b12care.service.identity import Identity, PermissionDeniedError
+from b12care.service.permissions import ROLES, Role
 from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import AuditEntry, new_id
 
@@ -39,15 +43,14 @@ if TYPE_CHECKING:
     from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
-    "PRESCRIBERS",
     "PRUNE_EVERY",
     "ROLES",
     "SERVER_CLOCK_MARGIN",
-    "WRITERS",
     "Accounts",
     "AuthenticationError",
     "Identity",
     "LoginAttempt",
+    "Membership",
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitedError",
@@ -56,15 +59,11 @@ __all__ = [
     "UserRepository",
 ]
 
-Role = Literal["admin", "clinician", "nurse", "viewer"]
-ROLES: tuple[str, ...] = codes_of(Role)
-WRITERS: frozenset[str] = frozenset({"admin", "clinician", "nurse"})
-PRESCRIBERS: frozenset[str] = frozenset({"admin", "clinician"})
-
 _ALGORITHM = "HS256"
 _ISSUER = "b12care"
 _API_AUDIENCE = "b12care:api"
 _SHARE_AUDIENCE = "b12care:share"
+_VERSION = "ver"  # the claim holding the account's token version
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 # How far apart the clocks of servers sharing one database may be: rows are forgotten only this much
 # later than any of them could still need them (NTP keeps real servers far closer).
@@ -78,10 +77,6 @@ class AuthenticationError(B12CareError):
     """Who is asking is unknown: no token, a bad or expired token, a wrong username or password."""
 
 
-class PermissionDeniedError(B12CareError):
-    """The user is known but their role may not do this."""
-
-
 class RateLimitedError(B12CareError):
     """Too many failed logins for this username and client; try again after ``retry_after`` seconds."""
 
@@ -91,21 +86,41 @@ class RateLimitedError(B12CareError):
 
 
 @dataclass(frozen=True, slots=True)
-class UserRecord:
-    """A staff account. Never deleted: ``disabled`` stops it logging in and its tokens working."""
+class Membership:
+    """A user's role in one clinic."""
 
-    id: str
-    username: str
+    clinic_id: str
     role: Role
-    password_hash: str
-    clinic_ids: tuple[str, ...]
-    disabled: bool
-    created_at: dt.datetime
-    created_by: str
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"role: {self.role!r} is not one of {', '.join(ROLES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A staff account. Never deleted: ``disabled`` stops it logging in and its tokens working.
+
+    ``memberships`` are by clinic id; ``token_version`` is counted up by a password change or by
+    disabling, and every token carries the version it was issued under."""
+
+    id: str
+    username: str
+    password_hash: str
+    memberships: tuple[Membership, ...]
+    disabled: bool
+    created_at: dt.datetime
+    created_by: str
+    token_version: int = 0
+
+    @property
+    def clinic_ids(self) -> tuple[str, ...]:
+        """The clinics the user is a member of, by id."""
+        return tuple(m.clinic_id for m in self.memberships)
+
+    def roles(self) -> dict[str, Role]:
+        """The user's role by clinic id."""
+        return {m.clinic_id: m.role for m in self.memberships}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +148,11 @@ class UserRepository(Protocol):
         """Every user by username."""
         ...
 
-    def update(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
-        """Store a changed role, password hash, disabled flag or clinic list, and audit it."""
+    def update(
+        self, user: UserRecord, *, actor: str, at: dt.datetime, password_changed: bool = False
+    ) -> UserRecord:
+        """Store changed memberships, password hash, disabled flag or token version, and audit it
+        (saying whether the password changed, never the hash)."""
         ...
 
     def record_login(self, attempt: LoginAttempt) -> None:
@@ -148,23 +166,6 @@ class UserRepository(Protocol):
     def forget_failures_before(self, before: dt.datetime) -> int:
         """Delete failed attempts made before ``before`` (security ephemera, not the record); how many."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """The user acting on a request, as read from the store when their token was checked."""
-
-    username: str
-    role: Role
-    clinic_ids: frozenset[str]
-
-    def can_write(self) -> bool:
-        """Everyone but a viewer records."""
-        return self.role in WRITERS
-
-    def sees(self, clinic_id: str) -> bool:
-        """Whether the user is a member of ``clinic_id``."""
-        return clinic_id in self.clinic_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,22 +229,35 @@ class Accounts:
             raise InputError("role", f"{role!r} is not one of {', '.join(ROLES)}")
         return role  # type: ignore[return-value]
 
+    def _checked_memberships(self, roles: Mapping[str, str], field_name: str) -> tuple[Membership, ...]:
+        if not roles:
+            raise InputError(field_name, "a user belongs to at least one clinic")
+        return tuple(Membership(c, self._checked_role(roles[c])) for c in sorted(roles))
+
     def add_user(
-        self, username: str, password: str, role: str, clinic_ids: Collection[str], actor: str
+        self,
+        username: str,
+        password: str,
+        role: str | None,
+        clinic_ids: Collection[str],
+        actor: str,
+        *,
+        roles: Mapping[str, str] | None = None,
     ) -> UserRecord:
-        """Create a user of the given role and clinics (each must exist); audited, hash only."""
-        name, chosen = self._checked_username(username), self._checked_role(role)
-        if not clinic_ids:
-            raise InputError("clinic_ids", "a user belongs to at least one clinic")
+        """Create a user with ``role`` in each of ``clinic_ids`` (or the role per clinic of ``roles``);
+        each clinic must exist. Audited, with no password hash."""
+        name = self._checked_username(username)
+        if roles is None:
+            chosen = self._checked_role(role or "")
+            roles = dict.fromkeys(clinic_ids, chosen)
+        memberships = self._checked_memberships(roles, "clinic_ids")
         password_hash = self._checked_password(password)
         at = self.clock()
         with self.uow() as uow:
             if uow.users.find(name) is not None:
                 raise InputError("username", f"{name!r} is taken")
-            _require_clinics(uow, clinic_ids)
-            user = UserRecord(
-                new_id(), name, chosen, password_hash, tuple(sorted(set(clinic_ids))), False, at, actor
-            )
+            _require_clinics(uow, [m.clinic_id for m in memberships])
+            user = UserRecord(new_id(), name, password_hash, memberships, False, at, actor)
             uow.users.add(user, actor=actor, at=at)
             uow.commit()
         return user
@@ -266,34 +280,40 @@ class Accounts:
         username: str,
         actor: str,
         *,
-        role: str | None = None,
-        clinic_ids: Collection[str] | None = None,
+        roles: Mapping[str, str] | None = None,
         password: str | None = None,
         disabled: bool | None = None,
     ) -> UserRecord:
-        """Change a user's role, clinics, password or disabled flag (audited; nothing deleted)."""
+        """Change a user's memberships (``roles``: every clinic's role; a clinic left out ends its
+        membership, kept as inactive), password or disabled flag. Audited (a password change is named,
+        never its hash); nothing deleted. A new password or disabling ends every earlier token."""
         changes: dict[str, Any] = {}
-        if role is not None:
-            changes["role"] = self._checked_role(role)
+        if roles is not None:
+            changes["memberships"] = self._checked_memberships(roles, "clinic_ids")
         if password is not None:
             changes["password_hash"] = self._checked_password(password)
         if disabled is not None:
             changes["disabled"] = disabled
-        if clinic_ids is not None:
-            if not clinic_ids:
-                raise InputError("clinic_ids", "a user belongs to at least one clinic")
-            changes["clinic_ids"] = tuple(sorted(set(clinic_ids)))
         at = self.clock()
         with self.uow() as uow:
             user = uow.users.find(username.strip().lower())
             if user is None:
                 raise RecordNotFoundError("user", username)
-            if clinic_ids is not None:
-                _require_clinics(uow, clinic_ids)
+            if roles is not None:
+                _require_clinics(uow, list(roles))
+            if password is not None or (disabled and not user.disabled):
+                changes["token_version"] = user.token_version + 1  # earlier tokens stop working
             updated = replace(user, **changes)
-            uow.users.update(updated, actor=actor, at=at)
+            uow.users.update(updated, actor=actor, at=at, password_changed=password is not None)
             uow.commit()
         return updated
+
+    def grant(self, username: str, clinic_id: str, role: str, actor: str) -> UserRecord:
+        """Give the user ``role`` in ``clinic_id`` (a new membership, or a changed role), keeping the
+        others."""
+        roles: dict[str, str] = dict(self.user(username).roles())
+        roles[clinic_id] = self._checked_role(role)
+        return self.update_user(username, actor, roles=roles)
 
     def login(self, username: str, password: str, client: str) -> str:
         """Check the password and return an access token; rate-limited per username and client.
@@ -319,7 +339,7 @@ class Accounts:
             uow.commit()
         if not succeeded or user is None:
             raise AuthenticationError("wrong username or password")
-        return self.issue_token(user.username)
+        return self.issue_token(user.username, version=user.token_version)
 
     def _refuse_when_locked_out(self, uow: UnitOfWork, name: str, client: str, at: dt.datetime) -> None:
         failures = uow.users.failures_since(name, client, at - self.rate_limit.window)
@@ -328,8 +348,15 @@ class Accounts:
             wait = oldest + self.rate_limit.window - at
             raise RateLimitedError(max(1, int(wait.total_seconds()) + 1))
 
-    def issue_token(self, username: str, lifetime: dt.timedelta | None = None) -> str:
-        """A signed access token for ``username`` (checked against the store on every use)."""
+    def issue_token(
+        self, username: str, lifetime: dt.timedelta | None = None, *, version: int | None = None
+    ) -> str:
+        """A signed access token for ``username`` (checked against the store on every use), carrying
+        the account's token version (read from the store unless given)."""
+        if version is None:
+            with self.uow(read_only=True) as uow:
+                user = uow.users.find(username)
+            version = user.token_version if user else 0
         now = self.clock()
         claims = {
             "iss": _ISSUER,
@@ -338,6 +365,7 @@ class Accounts:
             "iat": int(now.timestamp()),
             "exp": int((now + (lifetime or self.token_lifetime)).timestamp()),
             "jti": new_id(),
+            _VERSION: version,
         }
         return jwt.encode(claims, self.secret, algorithm=_ALGORITHM)
 
@@ -361,13 +389,15 @@ class Accounts:
         return claims
 
     def authenticate(self, token: str) -> Identity:
-        """The identity of an access token's user, read fresh (a disabled user's tokens stop working)."""
-        username = self._claims(token, _API_AUDIENCE)["sub"]
-        with self.uow() as uow:
-            user = uow.users.find(username)
-        if user is None or user.disabled:
+        """The identity of an access token's user, read fresh: a disabled user's tokens, and tokens
+        issued before the password last changed, stop working."""
+        claims = self._claims(token, _API_AUDIENCE)
+        version = claims.get(_VERSION, 0)  # tokens issued before versions existed are version 0
+        with self.uow(read_only=True) as uow:  # a read: never queue behind a writer (SQLite's one lock)
+            user = uow.users.find(claims["sub"])
+        if user is None or user.disabled or type(version) is not int or version != user.token_version:
             raise AuthenticationError("invalid token")
-        return Identity(user.username, user.role, frozenset(user.clinic_ids))
+        return Identity(user.username, MappingProxyType(user.roles()))
 
     def create_share_token(self, patient_id: str, expires: dt.datetime) -> str:
         """A signed, read-only token naming one patient, valid until ``expires``."""

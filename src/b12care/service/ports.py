@@ -152,6 +152,15 @@ class StorageReadOnlyError(StorageFaultError):
     )
 
 
+class StorageDamagedError(StorageFaultError):
+    """The database file is not a database, or is damaged (SQLite: NOTADB, CORRUPT)."""
+
+    message = (
+        "the database file is damaged or is not a b12care database; nothing was changed - an admin must "
+        "restore it from a backup (b12care restore --check FILE, then b12care restore FILE)"
+    )
+
+
 class ClinicRepository(Protocol):
     """Clinics."""
 
@@ -238,9 +247,19 @@ class DoseRepository(EntryRepository[DoseRecord], Protocol):
     """Administered doses. ``add`` is idempotent per (patient, idempotency key): a repeat returns the
     stored dose and writes nothing."""
 
+    def add_many(self, records: Sequence[DoseRecord]) -> None:
+        """Store new doses (their keys checked by the caller under the patient's claim) and audit each:
+        a statement per table for the lot; ConstraintError (nothing stored) for a key already stored."""
+        ...
+
 
 class LabRepository(EntryRepository[LabRecord], Protocol):
-    """Laboratory results."""
+    """Laboratory results (one per (patient, idempotency key) where a key is given)."""
+
+    def add_many(self, records: Sequence[LabRecord]) -> None:
+        """Store new results and audit each: a statement per table for the lot; ConstraintError
+        (nothing stored) for a key already stored."""
+        ...
 
 
 class SymptomCheckRepository(EntryRepository[SymptomCheckRecord], Protocol):

@@ -224,7 +224,11 @@ class DoseRecord:
 
 @dataclass(frozen=True, slots=True)
 class LabRecord:
-    """A laboratory result in the unit the lab reported (units as in the engine's packs)."""
+    """A laboratory result in the unit the lab reported (units as in the engine's packs).
+
+    ``idempotency_key`` names an imported result at its source (``fhir:<source>|Observation/<id>``): a
+    patient holds one result per key. Results typed in by staff have none.
+    """
 
     id: str
     patient_id: str
@@ -235,6 +239,7 @@ class LabRecord:
     recorded_by: str
     recorded_at: dt.datetime
     entered_in_error: EnteredInError | None = None
+    idempotency_key: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware("recorded_at", self.recorded_at)

@@ -7,6 +7,7 @@ forecast (and with it the recall list) is never behind the record. Nothing is de
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -15,7 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from b12care.domain.calendar import Interval, check_day, parse_interval
 from b12care.domain.case import LabResult
-from b12care.domain.errors import InputError
+from b12care.domain.errors import ConflictingInputError, InputError
 from b12care.domain.forecast import Forecast
 from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
 from b12care.domain.labs import validate_lab_units
@@ -113,15 +114,25 @@ MAX_DIGITS = 18
 finer numbers are typing errors, and stored they would break every later chart and conversion."""
 
 
+MULTILINE_FIELDS = frozenset({"note", "reason", "not_done_reason", "interval_reason"})
+"""Free-text fields that may hold line breaks and tabs; every other text is one line."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def check_storable(**texts: str | None) -> None:
-    """Refuse text the record cannot hold - a NUL character (PostgreSQL text has none) or more than the
-    field's :data:`TEXT_LIMITS` - with an InputError naming the field: every face (API, web forms, FHIR
-    import, CLI) answers it the same."""
+    """Refuse text the record cannot hold or must not show - a NUL character (PostgreSQL text has none),
+    any other control character (terminal escapes in a name reach an admin's terminal; free-text notes
+    keep line breaks and tabs), or more than the field's :data:`TEXT_LIMITS` - with an InputError naming
+    the field: every face (API, web forms, FHIR import, CLI) answers it the same."""
     for field, value in texts.items():
         if value is None:
             continue
         if "\x00" in value:
             raise InputError(field, "contains a NUL character (\\x00), which cannot be stored")
+        control = (_CONTROL_IN_TEXT if field in MULTILINE_FIELDS else _CONTROL).search(value)
+        if control is not None:
+            raise InputError(field, f"contains a control character ({control.group()!r}); it is not stored")
         limit = TEXT_LIMITS.get(field)
         if limit is not None and len(value) > limit:
             raise InputError(field, f"longer than {limit} characters")
@@ -322,6 +333,29 @@ def _check_stop(
         )
 
 
+def _dose_content(record: DoseRecord) -> tuple[object, ...]:
+    """What a repeated idempotency key must repeat: everything the caller sent about the dose."""
+    return (
+        record.date,
+        record.drug,
+        record.dose,
+        record.dose_unit,
+        record.route,
+        record.site,
+        record.lot,
+        record.given_by,
+        record.source,
+        record.status,
+        record.not_done_reason,
+    )
+
+
+def _dose_summary(record: DoseRecord) -> str:
+    if record.status == "not_done":
+        return f"{record.date.isoformat()}, not done"
+    return f"{record.date.isoformat()}, {record.drug} {record.dose} {record.dose_unit} {record.route}"
+
+
 EntryKind = Literal["dose", "lab", "symptoms", "review"]
 
 
@@ -452,7 +486,14 @@ class Services:
                 recorded_by=actor,
                 recorded_at=at,
             )
-            return uow.doses.add(record)
+            stored = uow.doses.add(record)
+            if stored.id != record.id and _dose_content(stored) != _dose_content(record):
+                raise ConflictingInputError(
+                    "idempotency_key",
+                    f"{dose.idempotency_key!r} already stands for another dose ({_dose_summary(stored)}); "
+                    f"this one ({_dose_summary(record)}) was not stored: send it with a new key",
+                )
+            return stored
 
         return self._write(patient_id, actor, add)
 

@@ -8,6 +8,7 @@ it does not answer, :class:`DataUnavailableError` is raised (the API answers 412
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from b12care.knowledge.terminology import load_terminology
 __all__ = ["PREFETCH", "DataUnavailableError", "EhrData", "gather_ehr_data", "prefetch_templates"]
 
 _MAX_PAGES = 10
+_log = logging.getLogger("b12care.cds")
 _TOKEN = re.compile(r"\{\{\s*context\.([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -111,6 +113,26 @@ class _Fhir:
         return found
 
 
+def _host(url: str) -> str:
+    """The scheme, host and port of a URL (its path and query may name a patient)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return "an unusable URL"
+    port = f":{parsed.port}" if parsed.port is not None else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def _describe(error: BaseException) -> str:
+    """The error without what the server sent: the status of an HTTP answer, else the error's type and,
+    for a transport error, the operating system's reason (e.g. connection refused)."""
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, httpx.TransportError):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__
+
+
 def gather_ehr_data(
     prefetch: Mapping[str, Any] | None,
     context: Mapping[str, Any],
@@ -141,10 +163,15 @@ def gather_ehr_data(
                         "entry": [{"resource": r} for r in fhir.search(query, kinds[key])],
                     }
                 )
-            except (httpx.HTTPError, ValueError, RecursionError) as error:  # RecursionError: JSON too deep
-                raise DataUnavailableError(
-                    [key], f"the FHIR server did not answer {query}: {error}"
-                ) from None
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError, RecursionError) as error:
+                # RecursionError: JSON nested too deeply; ValueError: not JSON (or not text)
+                _log.warning(
+                    "CDS Hooks: the EHR's FHIR server at %s did not answer a %s read: %s",
+                    _host(fhir_server),
+                    kinds[key],
+                    _describe(error),
+                )
+                raise DataUnavailableError([key], "the EHR's FHIR server did not answer") from None
             fetched.append(key)
     patients = _of_type(given["patient"], "Patient")
     if not patients:

@@ -1,4 +1,4 @@
-"""The three b12care CDS services: discovery, one hook call -> cards, and feedback.
+"""The three b12care CDS services: discovery and one hook call -> cards (feedback: ``feedback.py``).
 
 A hook call: the EHR's data (prefetch, else its FHIR server) -> the b12care patient of the issuer's
 clinic whose ``reference`` is the EHR patient id or one of the Patient's identifiers -> that patient's
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from b12care.adapters.cds.auth import Caller
 from b12care.adapters.cds.ehr import EhrData, gather_ehr_data, prefetch_templates
+from b12care.adapters.cds.feedback import validation_input_error
 from b12care.adapters.cds.orders import draft_orders
-from b12care.adapters.cds.store import Feedback, SqlCdsStore
+from b12care.adapters.cds.store import SqlCdsStore
 from b12care.adapters.fhir.inbound import (
     UNSPECIFIED_B12,
     FhirResourceError,
@@ -48,7 +49,6 @@ __all__ = [
     "ServiceDef",
     "answer_hook",
     "discovery",
-    "parse_feedback",
     "parse_hook_request",
 ]
 
@@ -109,10 +109,13 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+_VISIBLE = r"^[\x21-\x7e]+$"  # an access token: visible ASCII (RFC 6750), sent in a header
+
+
 class FhirAuthorization(_Model):
     """The access token the EHR grants for its FHIR server."""
 
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, max_length=8192, pattern=_VISIBLE)
     token_type: str = "Bearer"
 
 
@@ -121,43 +124,23 @@ class HookRequest(_Model):
 
     hook: str
     hookInstance: str = Field(min_length=1)  # noqa: N815 - the spec's name
-    fhirServer: str | None = None  # noqa: N815
+    fhirServer: str | None = Field(default=None, max_length=2000)  # noqa: N815
     fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
     context: dict[str, Any]
     prefetch: dict[str, Any] | None = None
 
-
-class _Coding(_Model):
-    system: str | None = None
-    code: str | None = None
-    display: str | None = None
-
-
-class _OverrideReason(_Model):
-    reason: _Coding | None = None
-    userComment: str | None = None  # noqa: N815
-
-
-class _Accepted(_Model):
-    id: str
-
-
-class _FeedbackItem(_Model):
-    card: str = Field(min_length=1, max_length=36)
-    outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[_Accepted] = []  # noqa: N815
-    overrideReason: _OverrideReason | None = None  # noqa: N815
-    outcomeTimestamp: dt.datetime  # noqa: N815
-
-
-class _FeedbackRequest(_Model):
-    feedback: list[_FeedbackItem] = Field(min_length=1)
-
-
-def _input_error(error: ValidationError) -> InputError:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "body"
-    return InputError(where, first["msg"])
+    @field_validator("fhirServer")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = httpx.URL(value)
+        except (httpx.InvalidURL, TypeError, ValueError):
+            raise ValueError("is not a URL") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("must be an http:// or https:// URL")
+        return value
 
 
 def parse_hook_request(body: object, service: ServiceDef) -> HookRequest:
@@ -165,39 +148,15 @@ def parse_hook_request(body: object, service: ServiceDef) -> HookRequest:
     try:
         request = HookRequest.model_validate(body)
     except ValidationError as error:
-        raise _input_error(error) from None
+        raise validation_input_error(error) from None
     if request.hook != service.hook:
         raise InputError("hook", f"service {service.id} answers {service.hook}, not {request.hook!r}")
-    if not isinstance(request.context.get("patientId"), str):
+    patient_id = request.context.get("patientId")
+    if not isinstance(patient_id, str) or not patient_id:
         raise InputError("context.patientId", "a patient id is required")
+    if not _stored_reference(patient_id):
+        raise InputError("context.patientId", "must be at most 100 characters, without control characters")
     return request
-
-
-def parse_feedback(body: object, service: ServiceDef) -> list[Feedback]:
-    """The feedback body as Feedback entries; InputError names the bad field."""
-    try:
-        parsed = _FeedbackRequest.model_validate(body)
-    except ValidationError as error:
-        raise _input_error(error) from None
-    entries = []
-    for index, item in enumerate(parsed.feedback):
-        if item.outcomeTimestamp.tzinfo is None:
-            raise InputError(f"feedback.{index}.outcomeTimestamp", "needs a time zone")
-        reason = item.overrideReason.reason if item.overrideReason else None
-        entries.append(
-            Feedback(
-                service_id=service.id,
-                card_uuid=item.card.removeprefix("urn:uuid:"),
-                outcome=item.outcome,
-                accepted_suggestions=tuple(s.id for s in item.acceptedSuggestions),
-                override_system=reason.system if reason else None,
-                override_code=reason.code if reason else None,
-                override_display=reason.display if reason else None,
-                user_comment=item.overrideReason.userComment if item.overrideReason else None,
-                outcome_at=item.outcomeTimestamp,
-            )
-        )
-    return entries
 
 
 @dataclass(frozen=True)
@@ -211,14 +170,21 @@ class CdsContext:
     public_url: str
 
 
+def _stored_reference(value: str) -> bool:
+    """Whether ``value`` could be a patient's stored ``reference`` (100 characters, no control
+    characters): one that could not is never looked up (PostgreSQL refuses NUL even in a query)."""
+    return len(value) <= 100 and not any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def _references(data: EhrData, patient_id: str, identifier_system: str | None) -> list[str]:
     found = [] if identifier_system else [patient_id]
-    for identifier in data.patient.get("identifier") or []:
+    identifiers = data.patient.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
         if not isinstance(identifier, Mapping) or not isinstance(identifier.get("value"), str):
             continue
         if identifier_system is None or identifier.get("system") == identifier_system:
             found.append(identifier["value"])
-    return found
+    return [reference for reference in found if _stored_reference(reference)]
 
 
 def _texts(concept: Mapping[str, Any]) -> list[str]:

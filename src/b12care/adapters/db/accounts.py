@@ -1,8 +1,9 @@
 """The SQL user store (``uow.users``): users, clinic memberships and login attempts.
 
-Every change of a user is audited in the caller's transaction (role, clinics, disabled: never the
-password hash). A membership that ends is kept as inactive. The one DELETE is of failed login attempts
-too old to count towards a lock-out: security ephemera, not the record (``forget_failures_before``).
+Every change of a user is audited in the caller's transaction (memberships with their roles, disabled,
+whether the password changed: never the hash). A membership that ends is kept as inactive. The one
+DELETE is of failed login attempts too old to count towards a lock-out: security ephemera, not the
+record (``forget_failures_before``).
 """
 
 from __future__ import annotations
@@ -14,27 +15,27 @@ from sqlalchemy import Connection, Executable, RowMapping, and_, delete, func, s
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables_accounts import clinic_memberships, login_attempts, users
-from b12care.service.accounts import LoginAttempt, UserRecord
+from b12care.service.accounts import LoginAttempt, Membership, UserRecord
 from b12care.service.records import AuditDetail
 
 __all__ = ["SqlUserRepository"]
 
 
-def _detail(user: UserRecord) -> AuditDetail:
+def _detail(user: UserRecord, *, password_changed: bool) -> AuditDetail:
     return {
         "username": user.username,
-        "role": user.role,
-        "clinic_ids": ",".join(user.clinic_ids),
+        "memberships": ",".join(f"{m.clinic_id}:{m.role}" for m in user.memberships),
         "disabled": user.disabled,
+        "password_changed": password_changed,
     }
 
 
 def _changeable(user: UserRecord, *, actor: str, at: dt.datetime) -> dict[str, object]:
     """The user's columns an update may change, stamped with who changed them and when."""
     return {
-        "role": user.role,
         "password_hash": user.password_hash,
         "disabled": user.disabled,
+        "token_version": user.token_version,
         "updated_at": at,
         "updated_by": actor,
     }
@@ -46,35 +47,35 @@ class SqlUserRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def _clinics_of(self, user_ids: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    def _memberships_of(self, user_ids: Iterable[str]) -> dict[str, tuple[Membership, ...]]:
         m = clinic_memberships.c
         statement = (
-            select(m.user_id, m.clinic_id)
+            select(m.user_id, m.clinic_id, m.role)
             .where(m.user_id.in_(list(user_ids)), m.active.is_(True))
             .order_by(m.user_id, m.clinic_id)
         )
-        found: dict[str, list[str]] = {}
-        for user_id, clinic_id in self._connection.execute(statement):
-            found.setdefault(user_id, []).append(clinic_id)
-        return {user_id: tuple(ids) for user_id, ids in found.items()}
+        found: dict[str, list[Membership]] = {}
+        for user_id, clinic_id, role in self._connection.execute(statement):
+            found.setdefault(user_id, []).append(Membership(clinic_id, role))
+        return {user_id: tuple(ms) for user_id, ms in found.items()}
 
     def _records(self, rows: list[RowMapping]) -> list[UserRecord]:
-        clinics = self._clinics_of(row["id"] for row in rows)
+        memberships = self._memberships_of(row["id"] for row in rows)
         return [
             UserRecord(
                 row["id"],
                 row["username"],
-                row["role"],
                 row["password_hash"],
-                clinics.get(row["id"], ()),
+                memberships.get(row["id"], ()),
                 row["disabled"],
                 row["created_at"],
                 row["created_by"],
+                row["token_version"],
             )
             for row in rows
         ]
 
-    def _set_clinics(self, user: UserRecord, *, actor: str, at: dt.datetime) -> None:
+    def _set_memberships(self, user: UserRecord, *, actor: str, at: dt.datetime) -> None:
         m = clinic_memberships.c
         execute(
             self._connection,
@@ -82,16 +83,21 @@ class SqlUserRepository:
             .where(m.user_id == user.id, m.clinic_id.not_in(user.clinic_ids), m.active.is_(True))
             .values(active=False, changed_at=at, changed_by=actor),
         )
-        for clinic_id in user.clinic_ids:
+        for membership in user.memberships:
             insert = upsert_statement(self._connection, clinic_memberships).values(
-                user_id=user.id, clinic_id=clinic_id, active=True, changed_at=at, changed_by=actor
+                user_id=user.id,
+                clinic_id=membership.clinic_id,
+                role=membership.role,
+                active=True,
+                changed_at=at,
+                changed_by=actor,
             )
             execute(
                 self._connection,
                 insert.on_conflict_do_update(
                     index_elements=[m.user_id, m.clinic_id],
-                    set_={"active": True, "changed_at": at, "changed_by": actor},
-                    where=m.active.is_(False),
+                    set_={"active": True, "role": membership.role, "changed_at": at, "changed_by": actor},
+                    where=m.active.is_(False) | (m.role != membership.role),
                 ),
             )
 
@@ -104,7 +110,7 @@ class SqlUserRepository:
             created_by=user.created_by,
             **_changeable(user, actor=actor, at=at),
         )
-        return self._write(row, user, action="user.add", actor=actor, at=at)
+        return self._write(row, user, action="user.add", actor=actor, at=at, password_changed=False)
 
     def find(self, username: str) -> UserRecord | None:
         """The user of that username, or None."""
@@ -117,17 +123,29 @@ class SqlUserRepository:
         rows = list(self._connection.execute(select(users).order_by(users.c.username)).mappings())
         return self._records(rows)
 
-    def update(self, user: UserRecord, *, actor: str, at: dt.datetime) -> UserRecord:
-        """Store a changed role, password hash, disabled flag or clinic list, and audit it."""
+    def update(
+        self, user: UserRecord, *, actor: str, at: dt.datetime, password_changed: bool = False
+    ) -> UserRecord:
+        """Store changed memberships, password hash, disabled flag or token version, and audit it
+        (saying whether the password changed, never the hash)."""
         row = update(users).where(users.c.id == user.id).values(**_changeable(user, actor=actor, at=at))
-        return self._write(row, user, action="user.update", actor=actor, at=at)
+        return self._write(
+            row, user, action="user.update", actor=actor, at=at, password_changed=password_changed
+        )
 
     def _write(
-        self, row: Executable, user: UserRecord, *, action: str, actor: str, at: dt.datetime
+        self,
+        row: Executable,
+        user: UserRecord,
+        *,
+        action: str,
+        actor: str,
+        at: dt.datetime,
+        password_changed: bool,
     ) -> UserRecord:
         """Write the user's ``row``, then its clinic memberships, and audit ``action``."""
         execute(self._connection, row)
-        self._set_clinics(user, actor=actor, at=at)
+        self._set_memberships(user, actor=actor, at=at)
         write_audit(
             self._connection,
             at=at,
@@ -135,7 +153,7 @@ class SqlUserRepository:
             action=action,
             entity="user",
             entity_id=user.id,
-            detail=_detail(user),
+            detail=_detail(user, password_changed=password_changed),
         )
         return user
 

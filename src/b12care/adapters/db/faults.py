@@ -14,6 +14,7 @@ unavailable: unreachable, lost, busy        BUSY, LOCKED,    none (connection fa
                                                              up, cancelled), 58 (I/O), 55P03 (lock)
 full                                        FULL             53100 disk_full
 read-only                                   READONLY, PERM   25006 read_only_sql_transaction
+damaged: not a database, corrupt            NOTADB, CORRUPT  XX001, XX002 (data or index corrupted)
 ==========================================  ===============  =========================================
 
 SQLite reports a database on a read-only filesystem as CANTOPEN or IOERR (it cannot create or write
@@ -37,6 +38,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
 
 from b12care.service.ports import (
+    StorageDamagedError,
     StorageFaultError,
     StorageFullError,
     StorageReadOnlyError,
@@ -53,15 +55,19 @@ _SQLITE: dict[int, type[StorageFaultError]] = {
     5: StorageUnavailableError,  # SQLITE_BUSY: still locked after the busy timeout
     6: StorageUnavailableError,  # SQLITE_LOCKED
     8: StorageReadOnlyError,  # SQLITE_READONLY
+    11: StorageDamagedError,  # SQLITE_CORRUPT: "database disk image is malformed"
     10: StorageUnavailableError,  # SQLITE_IOERR
     13: StorageFullError,  # SQLITE_FULL
     14: StorageUnavailableError,  # SQLITE_CANTOPEN
+    26: StorageDamagedError,  # SQLITE_NOTADB: "file is not a database"
 }
 # PostgreSQL SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html): exact codes first.
 _POSTGRES_CODES: dict[str, type[StorageFaultError]] = {
     "53100": StorageFullError,  # disk_full
     "25006": StorageReadOnlyError,  # read_only_sql_transaction (read-only setting, hot standby)
     "55P03": StorageUnavailableError,  # lock_not_available
+    "XX001": StorageDamagedError,  # data_corrupted
+    "XX002": StorageDamagedError,  # index_corrupted
 }
 _POSTGRES_CLASSES: dict[str, type[StorageFaultError]] = {
     "08": StorageUnavailableError,  # connection exception
@@ -118,6 +124,14 @@ def _translate(database: Path | None, context: ExceptionContext) -> BaseExceptio
     if context.is_pre_ping:  # the pool's liveness probe decides on the driver's own error
         return None
     return storage_fault(context.original_exception, disconnected=context.is_disconnect, database=database)
+
+
+def translated(error: BaseException, database: Path | None = None) -> BaseException:
+    """The storage fault behind an error SQLAlchemy raised outside ``handle_error`` (a connect-time
+    event such as SQLite's ``PRAGMA journal_mode``), else the error itself."""
+    original = getattr(error, "orig", None)
+    fault = storage_fault(original, database=database) if isinstance(original, BaseException) else None
+    return fault if fault is not None else error
 
 
 def install_fault_translation(engine: Engine, database: Path | None = None) -> None:

@@ -14,6 +14,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from b12care.adapters.db.engine import sqlite_file
+from b12care.adapters.db.faults import translated
 
 __all__ = [
     "MIGRATIONS",
@@ -81,8 +85,14 @@ def downgrade_to(engine: Engine, revision: str) -> None:
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the database to the newest revision; a database already there is left untouched."""
     head = head_revision()
-    with engine.begin() as connection:
-        _lock(connection)
-        if MigrationContext.configure(connection).get_current_revision() == head:
-            return
-        command.upgrade(alembic_config(connection), head)
+    try:
+        with engine.begin() as connection:
+            _lock(connection)
+            if MigrationContext.configure(connection).get_current_revision() == head:
+                return
+            command.upgrade(alembic_config(connection), head)
+    except DBAPIError as error:  # opening the file failed before the engine's translation could run
+        fault = translated(error, sqlite_file(engine.url))
+        if fault is error:
+            raise
+        raise fault from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import fields
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables import (
+    audit_log,
     clinics,
     doses,
     labs,
@@ -38,6 +39,7 @@ from b12care.service.records import (
     PlanVersionRecord,
     ReviewRecord,
     SymptomCheckRecord,
+    new_id,
 )
 
 __all__ = [
@@ -75,6 +77,29 @@ def _mark_of(row: RowMapping) -> EnteredInError | None:
     return EnteredInError(
         row["entered_in_error_at"], row["entered_in_error_by"], row["entered_in_error_reason"]
     )
+
+
+def _audit_values(record: DoseRecord | LabRecord, action: str, detail: AuditDetail) -> dict[str, Any]:
+    """The audit row of one added entry, as ``write_audit`` writes it."""
+    entity = action.partition(".")[0]
+    return {
+        "id": new_id(),
+        "at": record.recorded_at,
+        "actor": record.recorded_by,
+        "action": action,
+        "entity": entity,
+        "entity_id": record.id,
+        "detail": dict(detail),
+    }
+
+
+def _insert_many(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], audits: list[dict[str, Any]]
+) -> None:
+    """Insert the rows and their audit rows: one executemany each (nothing for no rows)."""
+    if rows:
+        execute(connection, table.insert(), rows)
+        execute(connection, audit_log.insert(), audits)
 
 
 def _mark_values(mark: EnteredInError) -> dict[str, Any]:
@@ -343,9 +368,9 @@ class SqlDoseRepository(_EntryStore[DoseRecord]):
         found = self._select(doses.c.patient_id == patient_id, doses.c.idempotency_key == key)
         return found[0] if found else None
 
-    def add(self, record: DoseRecord) -> DoseRecord:
-        """Store the dose and audit it; with a known idempotency key return the stored dose instead."""
-        values = {
+    @staticmethod
+    def _values(record: DoseRecord) -> dict[str, Any]:
+        return {
             "id": record.id,
             "patient_id": record.patient_id,
             "date": record.date,
@@ -364,6 +389,10 @@ class SqlDoseRepository(_EntryStore[DoseRecord]):
             "recorded_by": record.recorded_by,
             "recorded_at": record.recorded_at,
         }
+
+    def add(self, record: DoseRecord) -> DoseRecord:
+        """Store the dose and audit it; with a known idempotency key return the stored dose instead."""
+        values = self._values(record)
         key = record.idempotency_key
         if key is None:
             self._insert(values, at=record.recorded_at, actor=record.recorded_by, detail=self._owner(record))
@@ -396,6 +425,15 @@ class SqlDoseRepository(_EntryStore[DoseRecord]):
         )
         return record
 
+    def add_many(self, records: Sequence[DoseRecord]) -> None:
+        """Store new doses and audit each, one INSERT per table for the lot (an import): the caller has
+        matched their keys under the patient's claim; a key stored meanwhile is a ConstraintError."""
+        audits = [
+            _audit_values(r, "dose.add", {"patient_id": r.patient_id, "idempotency_key": r.idempotency_key})
+            for r in records
+        ]
+        _insert_many(self._connection, doses, [self._values(r) for r in records], audits)
+
 
 class SqlLabRepository(_EntryStore[LabRecord]):
     """Laboratory results (value kept as exact Decimal text)."""
@@ -409,6 +447,11 @@ class SqlLabRepository(_EntryStore[LabRecord]):
         values = self._columns(record)
         self._insert(values, at=record.recorded_at, actor=record.recorded_by, detail=self._owner(record))
         return record
+
+    def add_many(self, records: Sequence[LabRecord]) -> None:
+        """Store new results and audit each, one INSERT per table for the lot (an import)."""
+        audits = [_audit_values(r, "lab.add", self._owner(r)) for r in records]
+        _insert_many(self._connection, labs, [self._columns(r) for r in records], audits)
 
 
 class SqlSymptomCheckRepository(_EntryStore[SymptomCheckRecord]):

@@ -188,7 +188,10 @@ labs = Table(
     Column("recorded_by", String(WHO), nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     *_error_columns(),
+    # An imported result's source and id (0009): one result per key; NULL (typed in) for the others.
+    Column("idempotency_key", String(WHO), nullable=True),
     Index(None, "patient_id", "date"),
+    Index(None, "patient_id", "idempotency_key", unique=True),
 )
 
 symptom_checks = Table(

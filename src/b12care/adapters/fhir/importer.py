@@ -2,9 +2,20 @@
 
 Patients are matched, never created: a Patient's identifier value is looked up as the patient
 ``reference`` within the clinic (a patient needs a case file to get a plan). Observations become
-labs, MedicationAdministrations and MedicationStatements become doses with the idempotency key
-``fhir:<type>/<id>``, so importing a bundle again stores nothing twice. Every entry ends up in the
-report - imported, duplicate, matched, or an issue with its path - nothing is silently dropped.
+labs, MedicationAdministrations and MedicationStatements become doses.
+
+FHIR ids are local to the system that made them, so every entry is keyed by its **source plus its id**,
+``fhir:<source>|<type>/<id>``: the source is the base of the entry's absolute fullUrl, else the
+resource's ``meta.source`` (without its ``#request`` part), else the importing EHR as the caller names
+it, else the clinic (:func:`entry_source`). Two EHRs' ``MedicationAdministration/1`` never collide. The
+same key again with the same content is a duplicate (stored once); with other content it is a
+**conflict**, reported with both values - never dropped, never overwriting the stored entry.
+
+The whole Bundle is validated (FHIR R4) and mapped first; then each patient's entries are stored in ONE
+transaction with ONE forecast refresh (:func:`b12care.service.entry_batch.store_batch`), so an import
+holds the database's write lock for a moment per patient, not for the whole import. Every entry ends up
+in the report - imported, duplicate, conflict, matched, or an issue with its path - nothing is silently
+dropped.
 """
 
 from __future__ import annotations
@@ -13,11 +24,15 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
+from fhir.resources.R4B.medicationstatement import MedicationStatement
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.resource import Resource
 
 from b12care.adapters.fhir.inbound import (
     FhirResourceError,
@@ -31,20 +46,50 @@ from b12care.adapters.fhir.inbound import (
     subject_reference,
     validate_resource,
 )
-from b12care.adapters.fhir.r4 import R4_ONLY_RESOURCE_TYPES, R4B_ONLY_RESOURCE_TYPES, bundle_as_r4b
+from b12care.adapters.fhir.r4 import R4_ONLY_RESOURCE_TYPES, R4B_ONLY_RESOURCE_TYPES
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose
 from b12care.knowledge.terminology import load_terminology
-from b12care.service.records import DoseSource, PatientRecord
-from b12care.service.treatment import DoseInput, Services
+from b12care.service.entry_batch import BatchItem, ItemResult, LabInput, store_batch
+from b12care.service.records import DoseRecord, DoseSource, LabRecord, PatientRecord
+from b12care.service.treatment import TEXT_LIMITS, DoseInput, Services
 
-__all__ = ["IMPORTABLE_BUNDLE_TYPES", "ImportIssue", "ImportReport", "ImportedEntry", "import_bundle"]
+__all__ = [
+    "IMPORTABLE_BUNDLE_TYPES",
+    "MAX_IMPORT_ENTRIES",
+    "ImportConflict",
+    "ImportIssue",
+    "ImportReport",
+    "ImportedEntry",
+    "TooManyEntriesError",
+    "entry_key",
+    "entry_source",
+    "import_bundle",
+]
 
 IMPORTABLE_BUNDLE_TYPES = ("collection", "transaction", "batch", "searchset")
 MAX_BUNDLE_DEPTH = 64
 """Arrays and objects nested deeper are no FHIR Bundle (the official R4 examples nest at most 12 levels
 inside one) and would exhaust Python's recursion when the Bundle is copied or validated."""
 _DOSE_TYPES = ("MedicationAdministration", "MedicationStatement")
+MAX_IMPORT_ENTRIES = 4000
+"""Entries one import request may hold (the API's cap; ``b12care fhir import`` has none): about a second
+and a half of work, during which other users' requests stay under 1 s at the 99th percentile
+(docs/performance.md, "FHIR import"); more is a bulk load, to be split. The probe's 3,001 fit."""
+_KEY_LIMIT = TEXT_LIMITS["idempotency_key"]
+
+
+class TooManyEntriesError(InputError):
+    """A Bundle with more entries than one import takes (the API answers 413)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(
+            "Bundle.entry",
+            f"{count} entries; one import takes at most {limit}: split the bundle (by patient, or by date)",
+        )
+        self.count = count
+        self.limit = limit
+
 
 IssueKind = Literal[
     "unknown_code", "unknown_patient", "unsupported_resource", "missing_element", "not_stored", "rejected"
@@ -74,12 +119,32 @@ class ImportIssue:
     code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ImportConflict:
+    """An entry whose key (source + id) is stored with other content: neither stored nor overwriting.
+
+    ``stored`` and ``incoming`` are the two versions' clinical content; ``record_id`` is the stored one.
+    """
+
+    path: str
+    resource_type: str
+    resource_id: str | None
+    patient_id: str
+    record_id: str
+    source: str
+    key: str
+    stored: Mapping[str, str | None]
+    incoming: Mapping[str, str | None]
+    message: str
+
+
 @dataclass(slots=True)
 class ImportReport:
     """What an import did with every entry of the bundle."""
 
     imported: list[ImportedEntry] = field(default_factory=list)
     duplicates: list[ImportedEntry] = field(default_factory=list)
+    conflicts: list[ImportConflict] = field(default_factory=list)
     matched_patients: list[ImportedEntry] = field(default_factory=list)
     issues: list[ImportIssue] = field(default_factory=list)
 
@@ -98,6 +163,21 @@ class ImportReport:
         return {
             "imported": [entry(i) for i in self.imported],
             "duplicates": [entry(i) for i in self.duplicates],
+            "conflicts": [
+                {
+                    "path": c.path,
+                    "resourceType": c.resource_type,
+                    "id": c.resource_id,
+                    "patient_id": c.patient_id,
+                    "record_id": c.record_id,
+                    "source": c.source,
+                    "key": c.key,
+                    "stored": dict(c.stored),
+                    "incoming": dict(c.incoming),
+                    "message": c.message,
+                }
+                for c in self.conflicts
+            ],
             "matched_patients": [entry(i) for i in self.matched_patients],
             "issues": [
                 {
@@ -118,6 +198,7 @@ class _Entry:
     path: str
     full_url: str | None
     resource: Mapping[str, Any]
+    model: Resource | None = None  # the resource as validated (None: not validated, or no resource)
 
     @property
     def resource_type(self) -> str:
@@ -142,12 +223,47 @@ def _nesting(value: object) -> int:
     return deepest
 
 
-def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
-    """Validate the Bundle (shell and every resource) with the R4B models; raise naming the element.
+def _validate_shell_and_resources(bundle: Mapping[str, Any]) -> dict[int, Resource]:
+    """Validate the Bundle with the R4B models: its shell (entries without their resources), then each
+    resource with its own model, in order; MalformedResourceError naming the first bad element
+    (``Bundle.entry[3].resource.code.coding``).
 
-    R4 types that R4B removed are set aside for validation (``r4.bundle_as_r4b``) and later
-    reported as unsupported resources, so a real R4 bundle holding one still imports.
+    The same checks as validating the whole Bundle in one call, but in one short call per resource: a
+    call into the validator holds Python's interpreter lock throughout, and one call over a 3,000-entry
+    Bundle held it for most of a second, stalling every other request of the server process. R4 types
+    that R4B removed (``r4.R4_ONLY_RESOURCE_TYPES``) are not validated, and later reported as
+    unsupported resources, so a real R4 bundle holding one still imports.
     """
+    items = bundle.get("entry")
+    shell = dict(bundle)
+    if isinstance(items, list):
+        shell["entry"] = [
+            {k: v for k, v in item.items() if k != "resource"} if isinstance(item, Mapping) else item
+            for item in items
+        ]
+    validate_resource(shell, Bundle)
+    models: dict[int, Resource] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        resource = item.get("resource")
+        if resource is None:
+            continue
+        if not isinstance(resource, Mapping) or not isinstance(resource.get("resourceType"), str):
+            raise MalformedResourceError(
+                "Bundle", None, f"entry[{index}].resource", "a resource is a JSON object with a resourceType"
+            )
+        if resource["resourceType"] in R4_ONLY_RESOURCE_TYPES:
+            continue
+        try:
+            model = cast("type[Resource]", get_fhir_model_class(resource["resourceType"]))
+            models[index] = validate_resource(resource, model)
+        except MalformedResourceError as error:
+            element = f"entry[{index}].resource" + (f".{error.element}" if error.element else "")
+            raise MalformedResourceError("Bundle", None, element, error.message) from error
+    return models
+
+
+def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
+    """Validate the Bundle (shell and every resource) with the R4B models; raise naming the element."""
     if not isinstance(bundle, Mapping):
         raise MalformedResourceError("Bundle", None, "", "must be a JSON object")
     if _nesting(bundle) > MAX_BUNDLE_DEPTH:
@@ -166,7 +282,7 @@ def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
                 ) from None
             if kind in R4B_ONLY_RESOURCE_TYPES:
                 raise InputError(f"Bundle.entry[{index}].resource.resourceType", f"{kind!r} is R4B, not R4")
-    validate_resource(bundle_as_r4b(bundle)[0], Bundle)
+    models = _validate_shell_and_resources(bundle)
     if bundle.get("type") not in IMPORTABLE_BUNDLE_TYPES:
         raise InputError(
             "Bundle.type",
@@ -181,7 +297,8 @@ def _entries(bundle: Mapping[str, Any]) -> list[_Entry]:
         if not isinstance(resource, Mapping):
             raise InputError(f"{path}.resource", "an entry's resource must be a JSON object")
         full_url = item.get("fullUrl")
-        entries.append(_Entry(path, full_url if isinstance(full_url, str) else None, resource))
+        url = full_url if isinstance(full_url, str) else None
+        entries.append(_Entry(path, url, resource, models.get(index)))
     return entries
 
 
@@ -203,7 +320,8 @@ def _match_patients(
         if entry.resource_type != "Patient":
             continue
         try:
-            validate_resource(entry.resource, Patient)
+            if not isinstance(entry.model, Patient):
+                validate_resource(entry.resource, Patient)
         except FhirResourceError as error:
             report.issues.append(_issue(entry, "missing_element", error))
             continue
@@ -251,16 +369,59 @@ def _issue(entry: _Entry, kind: IssueKind, error: InputError) -> ImportIssue:
     return ImportIssue(path, entry.resource_type, entry.resource_id, kind, error.message, code)
 
 
-def dose_key(entry_resource: Mapping[str, Any], full_url: str | None = None) -> str:
-    """``fhir:<type>/<id>``; without an id the fullUrl, else a hash of the resource's canonical JSON."""
-    kind = entry_resource.get("resourceType")
-    rid = entry_resource.get("id")
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def entry_source(resource: Mapping[str, Any], full_url: str | None, fallback: str) -> str:
+    """Who made the entry's id: the base of an absolute fullUrl (``https://ehr.example/fhir`` for
+    ``https://ehr.example/fhir/MedicationAdministration/1``), else ``meta.source`` without its
+    ``#request`` part, else ``fallback`` (the importing EHR, else ``clinic:<id>``).
+
+    A ``urn:uuid:``/``urn:oid:`` fullUrl names one resource, not a server: it gives no source.
+    """
+    if full_url and "://" in full_url:
+        url = full_url.split("/_history/")[0]
+        marker = f"/{resource.get('resourceType')}/"
+        base = url[: url.rfind(marker)] if marker in url else url.rsplit("/", 1)[0]
+        if base and "://" in base:
+            return base
+    meta = resource.get("meta")
+    declared = meta.get("source") if isinstance(meta, Mapping) else None
+    if isinstance(declared, str) and declared.split("#")[0].strip():
+        return declared.split("#")[0].strip()
+    return fallback
+
+
+def entry_key(resource: Mapping[str, Any], full_url: str | None, source: str) -> str:
+    """``fhir:<source>|<type>/<id>``: the id as its source made it. Without an id the fullUrl stands for
+    it, without either a hash of the resource; a source too long for the key is hashed."""
+    kind = resource.get("resourceType")
+    rid = resource.get("id")
+    if isinstance(rid, str) and rid:
+        local = f"{kind}/{rid}"
+    elif full_url:
+        local = full_url
+    else:
+        local = f"{kind}#sha256:{_digest(json.dumps(resource, sort_keys=True))[:32]}"
+    key = f"fhir:{source}|{local}"
+    if len(key) > _KEY_LIMIT:
+        key = f"fhir:sha256:{_digest(source)[:32]}|{local}"
+    if len(key) > _KEY_LIMIT:
+        key = f"fhir:sha256:{_digest(f'{source}|{local}')}"
+    return key
+
+
+def _legacy_key(resource: Mapping[str, Any], full_url: str | None) -> str:
+    """The key the importer gave a dose before keys named the source (``fhir:<type>/<id>``): a dose
+    stored under it counts as this source's, so importing the same bundle again stores nothing twice."""
+    kind = resource.get("resourceType")
+    rid = resource.get("id")
     if isinstance(rid, str) and rid:
         return f"fhir:{kind}/{rid}"
     if full_url:
         return f"fhir:{full_url}"
-    digest = hashlib.sha256(json.dumps(entry_resource, sort_keys=True).encode()).hexdigest()
-    return f"fhir:{kind}#sha256:{digest[:32]}"
+    return f"fhir:{kind}#sha256:{_digest(json.dumps(resource, sort_keys=True))[:32]}"
 
 
 def _performer(resource: Mapping[str, Any]) -> str | None:
@@ -284,7 +445,7 @@ def _site(resource: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _dose_input(entry: _Entry, dose: AdministeredDose) -> DoseInput:
+def _dose_input(entry: _Entry, dose: AdministeredDose, key: str) -> DoseInput:
     source: DoseSource = "clinic" if entry.resource_type == "MedicationAdministration" else "self"
     return DoseInput(
         date=dose.date,
@@ -296,7 +457,7 @@ def _dose_input(entry: _Entry, dose: AdministeredDose) -> DoseInput:
         given_by=_performer(entry.resource),
         source=source,
         not_done_reason=not_done_reason(entry.resource) if dose.status == "not_done" else None,
-        idempotency_key=dose_key(entry.resource, entry.full_url),
+        idempotency_key=key,
     )
 
 
@@ -312,14 +473,28 @@ def _text_only_medication(resource: Mapping[str, Any]) -> str | None:
     return hit.medication if hit else None
 
 
-def _import_dose(
-    services: Services, entry: _Entry, patient: PatientRecord, actor: str, report: ImportReport
-) -> None:
-    mapper = (
-        dose_from_administration if entry.resource_type == "MedicationAdministration" else dose_from_statement
-    )
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A mapped entry, ready to store for its patient."""
+
+    index: int
+    entry: _Entry
+    patient: PatientRecord
+    source: str
+    item: BatchItem
+
+
+def _plan_dose(
+    index: int, entry: _Entry, patient: PatientRecord, source: str, report: ImportReport
+) -> _Planned | None:
     try:
-        dose = mapper(entry.resource)
+        model = entry.model
+        if isinstance(model, MedicationAdministration) or entry.resource_type == "MedicationAdministration":
+            given = model if isinstance(model, MedicationAdministration) else None
+            dose = dose_from_administration(entry.resource, validated=given)
+        else:
+            taken = model if isinstance(model, MedicationStatement) else None
+            dose = dose_from_statement(entry.resource, validated=taken)
     except UnknownCode as error:
         medication = _text_only_medication(entry.resource)
         if medication is not None and error.element.startswith("medication"):
@@ -333,12 +508,12 @@ def _import_dose(
                     "not a B12 dose: record it in the case file",
                 )
             )
-            return
+            return None
         report.issues.append(_issue(entry, "unknown_code", error))
-        return
+        return None
     except FhirResourceError as error:
         report.issues.append(_issue(entry, "missing_element", error))
-        return
+        return None
     if dose.entered_in_error or is_entered_in_error(entry.resource):
         report.issues.append(
             ImportIssue(
@@ -349,73 +524,195 @@ def _import_dose(
                 "status entered-in-error: nothing to record",
             )
         )
-        return
-    data = _dose_input(entry, dose)
-    with services.uow() as uow:
-        stored = [
-            d
-            for d in uow.doses.list_for(patient.id)
-            if d.idempotency_key == data.idempotency_key or d.id == entry.resource_id  # our own export
-        ]
-    item = ImportedEntry(entry.path, entry.resource_type, entry.resource_id, patient.id, "")
-    if stored:
-        report.duplicates.append(_with_record(item, stored[0].id))
-        return
+        return None
+    key = entry_key(entry.resource, entry.full_url, source)
+    item = BatchItem(
+        _dose_input(entry, dose, key),
+        aliases=(_legacy_key(entry.resource, entry.full_url),),
+        record_id=entry.resource_id,  # our own export names a dose by its record id
+    )
+    return _Planned(index, entry, patient, source, item)
+
+
+def _plan_lab(
+    index: int, entry: _Entry, patient: PatientRecord, source: str, report: ImportReport
+) -> _Planned | None:
     try:
-        record = services.record_dose(patient.id, data, actor)
-    except InputError as error:
-        report.issues.append(_issue(entry, "rejected", error))
-        return
-    report.imported.append(_with_record(item, record.id))
+        model = entry.model
+        lab = lab_from_observation(
+            entry.resource, validated=model if isinstance(model, Observation) else None
+        )
+    except UnknownCode as error:
+        report.issues.append(_issue(entry, "unknown_code", error))
+        return None
+    except FhirResourceError as error:
+        report.issues.append(_issue(entry, "missing_element", error))
+        return None
+    key = entry_key(entry.resource, entry.full_url, source)
+    return _Planned(
+        index, entry, patient, source, BatchItem(LabInput(lab.date, lab.test, lab.value, lab.unit, key))
+    )
+
+
+def _values(entry: DoseInput | LabInput | DoseRecord | LabRecord) -> dict[str, str | None]:
+    """What a conflict shows of each side: the clinical content, as text."""
+    if isinstance(entry, LabInput | LabRecord):
+        return {
+            "date": entry.date.isoformat(),
+            "test": entry.test,
+            "value": str(entry.value),
+            "unit": entry.unit,
+        }
+    amount, unit = (
+        (entry.dose, entry.dose_unit) if isinstance(entry, DoseRecord) else (entry.dose, entry.unit)
+    )
+    status = (
+        entry.status
+        if isinstance(entry, DoseRecord)
+        else ("not_done" if entry.not_done_reason else "completed")
+    )
+    return {
+        "date": entry.date.isoformat(),
+        "status": status,
+        "drug": entry.drug,
+        "dose": None if amount is None else str(amount),
+        "unit": unit,
+        "route": entry.route,
+        "site": entry.site,
+        "given_by": entry.given_by,
+        "not_done_reason": entry.not_done_reason,
+    }
+
+
+def _summary(values: Mapping[str, str | None]) -> str:
+    return " ".join(
+        str(values[k])
+        for k in ("date", "status", "test", "drug", "value", "dose", "unit", "route")
+        if values.get(k) is not None
+    )
+
+
+def _conflict(planned: _Planned, stored: DoseRecord | LabRecord) -> ImportConflict:
+    entry = planned.entry
+    incoming, kept = _values(planned.item.entry), _values(stored)
+    key = planned.item.key or ""
+    return ImportConflict(
+        entry.path,
+        entry.resource_type,
+        entry.resource_id,
+        planned.patient.id,
+        stored.id,
+        planned.source,
+        key,
+        kept,
+        incoming,
+        f"{entry.resource_type}/{entry.resource_id or '(no id)'} from {planned.source} is stored with other "
+        f"content ({_summary(kept)}); this entry ({_summary(incoming)}) was not stored and the stored one "
+        "is unchanged: a person decides which is right",
+    )
+
+
+def _store(services: Services, planned: list[_Planned], actor: str, report: ImportReport) -> None:
+    """Store each patient's entries in one transaction with one forecast refresh; report each in order."""
+    groups: dict[str, list[_Planned]] = {}
+    for item in planned:
+        groups.setdefault(item.patient.id, []).append(item)
+    outcomes: list[tuple[int, _Planned, ItemResult]] = []
+    for patient_id, group in groups.items():
+        results = store_batch(services, patient_id, [p.item for p in group], actor)
+        outcomes.extend((p.index, p, r) for p, r in zip(group, results, strict=True))
+    for _, item, result in sorted(outcomes, key=lambda o: o[0]):
+        entry = item.entry
+        done = ImportedEntry(entry.path, entry.resource_type, entry.resource_id, item.patient.id, "")
+        if result.outcome == "rejected":
+            assert result.error is not None
+            report.issues.append(_issue(entry, "rejected", _in_fhir_terms(entry, result.error)))
+        elif result.record is None:  # pragma: no cover - every other outcome names its record
+            raise AssertionError(f"{result.outcome} without a record")
+        elif result.outcome == "stored":
+            report.imported.append(_with_record(done, result.record.id))
+        elif result.outcome == "duplicate":
+            report.duplicates.append(_with_record(done, result.record.id))
+        else:
+            report.conflicts.append(_conflict(item, result.record))
+
+
+_ELEMENTS = {  # the record's field -> the element it came from, per resource type
+    "Observation": {"labs[0].unit": "valueQuantity.code", "value": "valueQuantity.value"},
+    "MedicationAdministration": {
+        "dose": "dosage.dose.value",
+        "unit": "dosage.dose.code",
+        "site": "dosage.site",
+        "given_by": "performer",
+        "not_done_reason": "statusReason",
+    },
+    "MedicationStatement": {
+        "dose": "dosage[0].doseAndRate[0].doseQuantity.value",
+        "unit": "dosage[0].doseAndRate[0].doseQuantity.code",
+        "not_done_reason": "statusReason",
+    },
+}
+
+
+def _in_fhir_terms(entry: _Entry, error: InputError) -> InputError:
+    """The record's refusal named by the FHIR element the value came from (``valueQuantity.code``)."""
+    element = _ELEMENTS.get(entry.resource_type, {}).get(error.field)
+    return InputError(element, error.message) if element else error
 
 
 def _with_record(item: ImportedEntry, record_id: str) -> ImportedEntry:
     return ImportedEntry(item.path, item.resource_type, item.resource_id, item.patient_id, record_id)
 
 
-def _import_lab(
-    services: Services, entry: _Entry, patient: PatientRecord, actor: str, report: ImportReport
-) -> None:
-    try:
-        lab = lab_from_observation(entry.resource)
-    except UnknownCode as error:
-        report.issues.append(_issue(entry, "unknown_code", error))
-        return
-    except FhirResourceError as error:
-        report.issues.append(_issue(entry, "missing_element", error))
-        return
-    item = ImportedEntry(entry.path, "Observation", entry.resource_id, patient.id, "")
-    with services.uow() as uow:
-        same = [
-            x.id
-            for x in uow.labs.list_for(patient.id)
-            if x.entered_in_error is None
-            and (x.test, x.value, x.unit, x.date) == (lab.test, lab.value, lab.unit, lab.date)
-        ]
-    if same:
-        report.duplicates.append(_with_record(item, same[0]))
-        return
-    try:
-        record = services.record_lab(
-            patient.id, test=lab.test, value=lab.value, unit=lab.unit, day=lab.date, actor=actor
-        )
-    except InputError as error:
-        report.issues.append(_issue(entry, "rejected", error))
-        return
-    report.imported.append(_with_record(item, record.id))
+def _checked_source(source: str | None, clinic_id: str) -> str:
+    """The importing EHR as the caller names it (else the clinic): the source of ids with no other."""
+    if source is None:
+        return f"clinic:{clinic_id}"
+    text = source.strip()
+    if not text:
+        raise InputError("source", "must not be empty (leave it out to key ids by the clinic)")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InputError("source", "contains a control character")
+    if len(text) > _KEY_LIMIT:
+        raise InputError("source", f"longer than {_KEY_LIMIT} characters")
+    return text
 
 
-def import_bundle(services: Services, bundle: Mapping[str, Any], clinic_id: str, actor: str) -> ImportReport:
+def _check_size(bundle: Mapping[str, Any], max_entries: int | None) -> None:
+    entries = bundle.get("entry") if isinstance(bundle, Mapping) else None
+    count = len(entries) if isinstance(entries, list) else 0
+    if max_entries is not None and count > max_entries:
+        raise TooManyEntriesError(count, max_entries)
+
+
+def import_bundle(
+    services: Services,
+    bundle: Mapping[str, Any],
+    clinic_id: str,
+    actor: str,
+    *,
+    source: str | None = None,
+    max_entries: int | None = None,
+) -> ImportReport:
     """Import a Bundle's Observations and dose resources for the clinic's patients; report every entry.
 
-    Raises InputError (naming the element, e.g. ``Bundle.entry[0].resource.status``) when the bundle
-    itself is not valid FHIR R4 or not of an importable type; RecordNotFoundError for an unknown clinic.
+    Every entry is keyed by its source plus its id (:func:`entry_source`; ``source`` names the importing
+    EHR for entries that name none, else the clinic stands for it). The whole Bundle is validated (FHIR
+    R4) and mapped before anything is stored; then each patient's entries are stored in one transaction
+    with one forecast refresh.
+
+    Raises TooManyEntriesError when the Bundle has more than ``max_entries`` entries; InputError (naming
+    the element, e.g. ``Bundle.entry[0].resource.status``) when the bundle itself is not valid FHIR R4
+    or not of an importable type; RecordNotFoundError for an unknown clinic.
     """
+    _check_size(bundle, max_entries)
+    fallback = _checked_source(source, clinic_id)
     entries = _entries(bundle)
     clinic_patients = services.patients(clinic_id)
     report = ImportReport()
     patients = _match_patients(entries, clinic_patients, report)
-    for entry in entries:
+    planned: list[_Planned] = []
+    for index, entry in enumerate(entries):
         kind = entry.resource_type
         if kind == "Patient":
             continue
@@ -446,8 +743,17 @@ def import_bundle(services: Services, bundle: Mapping[str, Any], clinic_id: str,
                 )
             )
             continue
-        if kind == "Observation":
-            _import_lab(services, entry, patient, actor, report)
-        else:
-            _import_dose(services, entry, patient, actor, report)
+        origin = entry_source(entry.resource, entry.full_url, fallback)
+        plan = _plan_lab if kind == "Observation" else _plan_dose
+        found = plan(index, entry, patient, origin, report)
+        if found is not None:
+            planned.append(found)
+    _store(services, planned, actor, report)
+    report.issues.sort(key=lambda issue: _entry_index(issue.path))
     return report
+
+
+def _entry_index(path: str) -> int:
+    """The entry number of a path such as ``Bundle.entry[12].resource.code`` (report order)."""
+    number = path.partition("[")[2].partition("]")[0]
+    return int(number) if number.isdigit() else -1

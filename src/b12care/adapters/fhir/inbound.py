@@ -265,19 +265,24 @@ def _unit(
     return unit
 
 
-def lab_from_observation(resource: Mapping[str, Any], *, validation: Validation = "full") -> LabResult:
+def lab_from_observation(
+    resource: Mapping[str, Any], *, validation: Validation = "full", validated: Observation | None = None
+) -> LabResult:
     """An Observation (LOINC code, UCUM valueQuantity, effective or issued date) as a LabResult.
 
     Example: code 2132-9, valueQuantity 250 pg/mL, effectiveDateTime 2024-03-01 ->
     ``LabResult("total_b12", Decimal(250), "pg/mL", date(2024, 3, 1))``. ``validation="mapped"``
-    validates only the elements read (see the module docstring).
+    validates only the elements read (see the module docstring); ``validated`` is the resource already
+    validated in full by the caller (not validated again).
     """
     terms = load_terminology()
-    obs = (
-        validate_resource(resource, Observation)
-        if validation == "full"
-        else _validate_mapped(resource, _MappedObservation)
-    )
+    obs: Observation | _MappedObservation
+    if validated is not None:
+        obs = validated
+    elif validation == "full":
+        obs = validate_resource(resource, Observation)
+    else:
+        obs = _validate_mapped(resource, _MappedObservation)
     rid = obs.id
     if obs.status not in _LAB_STATUSES:
         raise UnknownCode("Observation", rid, "status", str(obs.status))
@@ -409,20 +414,26 @@ def _dose_event(
 
 
 def dose_from_administration(
-    resource: Mapping[str, Any], *, validation: Validation = "full"
+    resource: Mapping[str, Any],
+    *,
+    validation: Validation = "full",
+    validated: MedicationAdministration | None = None,
 ) -> AdministeredDose:
     """A MedicationAdministration as an AdministeredDose.
 
     completed -> given, not-done -> not done, entered-in-error -> marked so; other statuses are
     UnknownCode. The drug comes from RxNorm/ATC or the drug's name in the text.
-    ``validation="mapped"`` validates only the elements read (see the module docstring).
+    ``validation="mapped"`` validates only the elements read (see the module docstring); ``validated``
+    is the resource already validated in full by the caller.
     """
     terms = load_terminology()
-    given = (
-        validate_resource(resource, MedicationAdministration)
-        if validation == "full"
-        else _validate_mapped(resource, _MappedAdministration)
-    )
+    given: MedicationAdministration | _MappedAdministration
+    if validated is not None:
+        given = validated
+    elif validation == "full":
+        given = validate_resource(resource, MedicationAdministration)
+    else:
+        given = _validate_mapped(resource, _MappedAdministration)
     rid = given.id
     status, eie, drug, day = _dose_event(given, {"completed": "completed", "not-done": "not_done"}, terms)
     dose: Quantity | None = None
@@ -435,15 +446,17 @@ def dose_from_administration(
     return AdministeredDose(day, dose, route, drug, status, eie)
 
 
-def dose_from_statement(resource: Mapping[str, Any]) -> AdministeredDose:
+def dose_from_statement(
+    resource: Mapping[str, Any], *, validated: MedicationStatement | None = None
+) -> AdministeredDose:
     """A MedicationStatement of one past dose as an AdministeredDose.
 
     completed -> given, not-taken -> not done, entered-in-error -> marked so; ``active`` and the
     other statuses describe ongoing use, not a dose, and are UnknownCode. The first Dosage gives
-    dose (doseAndRate[0].doseQuantity) and route.
+    dose (doseAndRate[0].doseQuantity) and route. ``validated``: already validated by the caller.
     """
     terms = load_terminology()
-    statement = validate_resource(resource, MedicationStatement)
+    statement = validated if validated is not None else validate_resource(resource, MedicationStatement)
     rid = statement.id
     status, eie, drug, day = _dose_event(
         statement, {"completed": "completed", "not-taken": "not_done"}, terms

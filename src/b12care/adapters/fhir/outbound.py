@@ -28,6 +28,7 @@ from b12care.domain.plan import Plan
 from b12care.domain.quantity import Quantity
 from b12care.domain.schedule import PlannedPhase
 from b12care.knowledge.terminology import Terminology, load_terminology
+from b12care.service.export import patients_to_export
 from b12care.service.records import DoseRecord, LabRecord
 from b12care.service.treatment import PatientView, Services
 
@@ -298,9 +299,14 @@ def _request_id(plan_version_id: str) -> str:
 
 
 def export_patient_record(
-    services: Services, patient_id: str, as_of: dt.date | None = None
+    services: Services, patient_id: str, as_of: dt.date | None = None, *, actor: str
 ) -> dict[str, Any]:
-    """Load the patient's view and whole record (entered-in-error entries included) and export it."""
+    """Load the patient's view and whole record (entered-in-error entries included) and export it.
+
+    Audited like every export of the record, whichever face asks (``record.export``: ``actor``, the
+    patient's id, format ``fhir``; no patient data). RecordNotFoundError naming ``patient`` first.
+    """
+    patients_to_export(services.uow, services.clock, actor=actor, output="fhir", patient_id=patient_id)
     view = services.view(patient_id, as_of)
     with services.uow() as uow:
         doses = uow.doses.list_for(patient_id)

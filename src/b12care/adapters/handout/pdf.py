@@ -1,13 +1,18 @@
 """The patient handout as an A4 PDF: headings, a table of dates, the calendar link and its QR code.
 
 fpdf2 writes the PDF; segno draws the QR code (PNG in memory). The text font is DejaVu Sans, the TTF
-matplotlib ships, so any patient name prints (the PDF core fonts are Latin-1 only).
+matplotlib ships (the PDF core fonts are Latin-1 only). A name in a script DejaVu lacks (Chinese, Japanese,
+Korean...) is drawn from a wide-coverage fallback font where the system has one: Debian's Noto Sans CJK
+(``fonts-noto-cjk``) or GNU Unifont (``fonts-unifont``, every character of the Basic Multilingual Plane;
+`python3 tasks.py test` installs it). fpdf2's warning about missing glyphs lists the characters - a
+patient's name - so it is logged with a count only (security probe L4).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +26,12 @@ from b12care.service.handout import Handout, HandoutDate
 __all__ = ["handout_pdf"]
 
 _FONT = "DejaVu"
+# (family, file, collection index): wide-coverage fonts from Debian's packages, first found first used.
+_FALLBACKS = (
+    ("NotoSansCJK", Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 0),
+    ("Unifont", Path("/usr/share/fonts/opentype/unifont/unifont.otf"), 0),
+)
+_MISSING_GLYPHS = "is missing the following glyphs"
 _BODY = 12.0
 _HEADING = 15.0
 _LINE = 6.5
@@ -28,6 +39,32 @@ _LINE = 6.5
 
 def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+class _NoGlyphsInLog(logging.Filter):
+    """fpdf2 logs the characters a font lacks; they may be a patient's name: log how many, not which."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _MISSING_GLYPHS in str(record.msg) and len(record.args or ()) == 2:
+            font, glyphs = record.args  # type: ignore[misc]
+            record.msg = "Font %s is missing %d glyph(s); not listed (they may be patient data)"
+            record.args = (font, str(glyphs).count("(\\u") or str(glyphs).count(",") + 1)
+        return True
+
+
+logging.getLogger("fpdf.output").addFilter(_NoGlyphsInLog())
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # its INFO lines name the glyphs used
+
+
+def _add_fallbacks(pdf: FPDF) -> None:
+    families = []
+    for family, path, index in _FALLBACKS:
+        if path.is_file():
+            pdf.add_font(family, "", str(path), collection_font_number=index)
+            pdf.add_font(family, "B", str(path), collection_font_number=index)
+            families.append(family)
+    if families:
+        pdf.set_fallback_fonts(families, exact_match=False)
 
 
 class _Sheet:
@@ -39,6 +76,7 @@ class _Sheet:
         pdf.set_auto_page_break(auto=True, margin=16)
         pdf.add_font(_FONT, "", str(_font_dir() / "DejaVuSans.ttf"))
         pdf.add_font(_FONT, "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
+        _add_fallbacks(pdf)
         pdf.set_title(handout.title)
         pdf.set_author("b12care")
         pdf.set_creator("b12care")

@@ -31,5 +31,9 @@ def login(
 
 @router.get("/me", responses=problem_responses(401))
 def me(user: CurrentUser) -> dict[str, Any]:
-    """The user of the token: username, role and clinics."""
-    return {"username": user.username, "role": user.role, "clinic_ids": sorted(user.clinic_ids)}
+    """The user of the token: username, clinics and their role in each."""
+    return {
+        "username": user.username,
+        "clinic_ids": sorted(user.clinic_ids),
+        "memberships": [{"clinic_id": c, "role": user.roles[c]} for c in sorted(user.roles)],
+    }

@@ -6,10 +6,20 @@ when it is absent they build one from ``request.app.state.app`` (the bootstrappe
 :func:`cds_runtime` to inject a clock and an ``httpx`` transport.
 
 Errors: a call that is not from a trusted EHR -> 401, a malformed request -> 400 naming the field, an
-unknown service -> 404, data neither prefetched nor readable from ``fhirServer`` -> 412; all RFC 9457
-problem JSON.
+unknown service -> 404, data neither prefetched nor readable from ``fhirServer`` -> 412 (a generic
+reason: what the EHR's server answered is logged, never returned), an issuers file that cannot be loaded
+-> 503 with a generic reason (the problem is logged; ``b12care serve`` refuses to start with it); all
+RFC 9457 problem JSON.
 
-A hook call's blocking work (JWT check, database, forecast) runs in one worker thread, at most
+A call is authenticated before it takes any worker slot (security probe M2): the token's claims and
+its signature (with the keys in memory) are checked on the event loop without I/O; only when no key
+verifies and the issuer's JWK Set is due a fetch (see ``adapters/cds/auth.py``: at most once a minute
+per issuer, never for a ``kid`` it holds), one fetch per key set runs in a thread while the other calls
+that need it wait on the event loop, and the signature is checked again. Only
+a call whose signature verified goes on to the worker slots (replay check, database, forecast), so
+anonymous calls never queue ahead of an EHR's.
+
+A hook call's blocking work (replay check, database, forecast) runs in one worker thread, at most
 ``CONCURRENT_CALLS`` at once per process: the work holds the GIL, so more threads add no throughput, only
 waiting for the GIL while holding a database connection (or, on SQLite, the store's lock); further
 calls wait on the event loop. Measured in benchmarks/api_load.py (docs/performance.md); revisited after
@@ -21,8 +31,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -31,22 +42,22 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
-from b12care.adapters.cds.auth import Caller, CdsAuthError, JwksCache, JwtVerifier
+from b12care.adapters.cds.auth import CdsAuthError, Claimed, JwksCache, JwtVerifier
 from b12care.adapters.cds.ehr import DataUnavailableError
+from b12care.adapters.cds.feedback import parse_feedback
 from b12care.adapters.cds.hooks import (
     SERVICES,
     CdsContext,
     ServiceDef,
     answer_hook,
     discovery,
-    parse_feedback,
     parse_hook_request,
 )
 from b12care.adapters.cds.settings import CdsSettings, load_cds_settings
 from b12care.adapters.cds.store import SqlCdsStore
 from b12care.domain.errors import InputError
+from b12care.entrypoints.api.limits import json_depth
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.service.ports import UnitOfWorkFactory
 
@@ -54,9 +65,22 @@ __all__ = ["CONCURRENT_CALLS", "CdsRuntime", "cds_runtime", "router"]
 
 CONCURRENT_CALLS = 4
 
-router = APIRouter(tags=["CDS Hooks"], responses=problem_responses(400, 401, 404, 412))
+router = APIRouter(tags=["CDS Hooks"], responses=problem_responses(400, 401, 404, 412, 503))
 _PROBLEM = "application/problem+json"
-_TITLES = {400: "Bad request", 401: "Not authenticated", 404: "Not found", 412: "Precondition failed"}
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    404: "Not found",
+    412: "Precondition failed",
+    503: "Service unavailable",
+}
+_UNAVAILABLE = "CDS Hooks are not available on this server; its operator has been told why"
+_DEFAULT_DEPTH = 64
+_log = logging.getLogger("b12care.cds")
+
+
+class _NotConfiguredError(Exception):
+    """The issuers file could not be loaded (the reason is logged, never shown to the caller)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,7 @@ class CdsRuntime:
     settings: CdsSettings
     verifier: JwtVerifier
     context: CdsContext
+    fetching: dict[str, anyio.Event] = field(default_factory=dict)  # JWK Set URL -> its fetch finished
 
 
 def cds_runtime(
@@ -92,8 +117,12 @@ def _runtime(request: Request) -> CdsRuntime:
     configured = getattr(app.settings, "public_url", None)
     public_url = configured if isinstance(configured, str) else str(request.base_url)
     path = getattr(app.settings, "cds_issuers_file", None)
-    settings = load_cds_settings(path, public_url) if path is not None else CdsSettings(public_url, {})
-    built = cds_runtime(settings, engine=app.engine, uow=app.uow, clock=app.clock)
+    try:
+        settings = load_cds_settings(path, public_url) if path is not None else CdsSettings(public_url, {})
+        built = cds_runtime(settings, engine=app.engine, uow=app.uow, clock=app.clock)
+    except (InputError, ValueError) as error:
+        _log.error("CDS Hooks: the issuers file cannot be used: %s", error)
+        raise _NotConfiguredError from None
     state.cds = built
     return built
 
@@ -104,14 +133,22 @@ def _problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=_PROBLEM, headers=headers)
 
 
-async def _json(request: Request) -> object:
+def _parsed(request: Request, body: bytes) -> object:
+    """The body as JSON whatever its Content-Type (CDS Hooks clients send JSON): the depth limit of
+    the app applies here too, as the limits middleware does not scan a form-encoded body."""
+    limit = getattr(
+        getattr(getattr(request.app.state, "app", None), "settings", None), "max_json_depth", None
+    )
+    if json_depth(body) > (limit if isinstance(limit, int) else _DEFAULT_DEPTH):
+        raise InputError("body", "is nested too deeply")
     try:
-        return await request.json()
-    except ValueError:
+        return json.loads(body)
+    except (ValueError, RecursionError):
         raise InputError("body", "is not JSON") from None
 
 
 def _limiter(request: Request) -> anyio.CapacityLimiter:
+    """The worker slots of the hook calls (authenticated calls only)."""
     state = request.app.state
     found = getattr(state, "cds_limiter", None)
     if not isinstance(found, anyio.CapacityLimiter):
@@ -124,9 +161,29 @@ def _service(service_id: str) -> ServiceDef | None:
     return SERVICES.get(service_id)
 
 
-def _verify(runtime: CdsRuntime, request: Request, service_id: str) -> Caller:
+async def _authenticated(runtime: CdsRuntime, request: Request, service_id: str) -> Claimed:
+    """The call's token once its claims and signature verify; CdsAuthError otherwise. Holds no worker
+    slot: the only I/O, a due JWK Set fetch, runs once per key set while other callers wait here."""
+    verifier = runtime.verifier
     endpoint = f"{runtime.settings.discovery_url}/{service_id}"
-    return runtime.verifier.verify(request.headers.get("Authorization"), endpoint)
+    claimed = verifier.check_claims(request.headers.get("Authorization"), endpoint)
+    try:
+        return verifier.check_signature(claimed)
+    except CdsAuthError:
+        if not verifier.needs_key_fetch(claimed):
+            raise
+    url = claimed.issuer.jwks_url or ""
+    running = runtime.fetching.get(url)
+    if running is not None:
+        await running.wait()
+    else:
+        done = runtime.fetching[url] = anyio.Event()
+        try:
+            await anyio.to_thread.run_sync(verifier.fetch_keys, claimed)
+        finally:
+            del runtime.fetching[url]
+            done.set()
+    return verifier.check_signature(claimed)
 
 
 @router.get("/cds-services", summary="CDS Hooks discovery")
@@ -141,20 +198,20 @@ async def call_service(service_id: str, request: Request) -> JSONResponse | dict
     service = _service(service_id)
     if service is None:
         return _problem(404, f"no CDS service {service_id!r}")
-    runtime = _runtime(request)
-    body = await request.body()
-
-    def answer() -> dict[str, Any]:
-        caller = _verify(runtime, request, service_id)
-        try:
-            parsed = json.loads(body)
-        except ValueError:
-            raise InputError("body", "is not JSON") from None
-        return answer_hook(runtime.context, service, parse_hook_request(parsed, service), caller)
-
     try:
+        runtime = _runtime(request)
+        claimed = await _authenticated(runtime, request, service_id)
+        body = await request.body()
+
+        def answer() -> dict[str, Any]:
+            caller = runtime.verifier.admit(claimed)
+            parsed = parse_hook_request(_parsed(request, body), service)
+            return answer_hook(runtime.context, service, parsed, caller)
+
         # Database and FHIR server calls block: keep them off the event loop.
         return await anyio.to_thread.run_sync(answer, limiter=_limiter(request))
+    except _NotConfiguredError:
+        return _problem(503, _UNAVAILABLE)
     except CdsAuthError as error:
         return _problem(401, error.reason)
     except InputError as error:
@@ -169,16 +226,24 @@ async def send_feedback(service_id: str, request: Request) -> JSONResponse | dic
     service = _service(service_id)
     if service is None:
         return _problem(404, f"no CDS service {service_id!r}")
-    runtime = _runtime(request)
     try:
-        caller = await run_in_threadpool(_verify, runtime, request, service_id)
-        entries = parse_feedback(await _json(request), service)
+        runtime = _runtime(request)
+        claimed = await _authenticated(runtime, request, service_id)
+        body = await request.body()
+
+        def store() -> dict[str, Any]:
+            caller = runtime.verifier.admit(claimed)
+            entries = parse_feedback(_parsed(request, body), service.id)
+            context = runtime.context
+            ids = context.store.record_feedback(
+                entries, issuer=caller.issuer.iss, actor=caller.actor, at=context.clock()
+            )
+            return {"stored": len(ids)}
+
+        return await anyio.to_thread.run_sync(store, limiter=_limiter(request))
+    except _NotConfiguredError:
+        return _problem(503, _UNAVAILABLE)
     except CdsAuthError as error:
         return _problem(401, error.reason)
     except InputError as error:
         return _problem(400, error.message, field=error.field)
-    context = runtime.context
-    ids = context.store.record_feedback(
-        entries, issuer=caller.issuer.iss, actor=caller.actor, at=context.clock()
-    )
-    return {"stored": len(ids)}

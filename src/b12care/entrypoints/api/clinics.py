@@ -1,16 +1,16 @@
-"""Clinics: the user's own; an admin creates one (and becomes its member)."""
+"""Clinics: the user's own; an admin creates one (and becomes its admin)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
-from b12care.entrypoints.api.deps import AccountsDep, Admin, CurrentUser, ServicesDep
+from b12care.entrypoints.api.deps import AccountsDep, OfClinic, ServicesDep, Somewhere
 from b12care.entrypoints.api.models import ClinicIn
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import record_json
-from b12care.service.ports import RecordNotFoundError
+from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 
@@ -20,26 +20,29 @@ router = APIRouter(
 
 
 @router.get("")
-def list_clinics(user: CurrentUser, services: ServicesDep) -> list[dict[str, Any]]:
+def list_clinics(
+    user: Annotated[Identity, Somewhere("read_patient")], services: ServicesDep
+) -> list[dict[str, Any]]:
     """The clinics the user is a member of."""
     with services.uow() as uow:
         return [record_json(uow.clinics.get(clinic_id)) for clinic_id in sorted(user.clinic_ids)]
 
 
 @router.post("", status_code=201)
-def add_clinic(body: ClinicIn, admin: Admin, services: ServicesDep, users: AccountsDep) -> dict[str, Any]:
-    """Create a clinic; the admin who creates it becomes a member."""
+def add_clinic(
+    body: ClinicIn,
+    admin: Annotated[Identity, Somewhere("add_clinic")],
+    services: ServicesDep,
+    users: AccountsDep,
+) -> dict[str, Any]:
+    """Create a clinic; the admin who creates it becomes its admin."""
     clinic = services.add_clinic(body.name, admin.username)
-    users.update_user(admin.username, admin.username, clinic_ids=[*admin.clinic_ids, clinic.id])
+    users.grant(admin.username, clinic.id, "admin", admin.username)
     return record_json(clinic)
 
 
 @router.get("/{clinic_id}")
-def show_clinic(
-    clinic_id: Annotated[str, Path(max_length=100)], user: CurrentUser, services: ServicesDep
-) -> dict[str, Any]:
+def show_clinic(clinic_id: Annotated[str, OfClinic("read_patient")], services: ServicesDep) -> dict[str, Any]:
     """One of the user's clinics (404 for the others)."""
-    if not user.sees(clinic_id):
-        raise RecordNotFoundError("clinic", clinic_id)
     with services.uow() as uow:
         return record_json(uow.clinics.get(clinic_id))

@@ -8,10 +8,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 
-from b12care.entrypoints.api.deps import InScope, Prescriber, ServicesDep, Writer, entry_in_scope
+from b12care.entrypoints.api.deps import CurrentUser, OfEntry, OfPatient, ServicesDep
 from b12care.entrypoints.api.models import DoseIn, EnteredInErrorIn, LabIn, ReviewIn, SymptomsIn
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import record_json
+from b12care.service.permissions import review_actions
+from b12care.service.records import PatientRecord
 from b12care.service.treatment import DoseInput
 
 __all__ = ["router"]
@@ -20,14 +22,24 @@ router = APIRouter(prefix="/api/v1", tags=["entries"], responses=problem_respons
 
 
 @router.post("/patients/{patient_id}/doses", status_code=201)
-def record_dose(patient: InScope, body: DoseIn, user: Writer, services: ServicesDep) -> dict[str, Any]:
+def record_dose(
+    patient: Annotated[PatientRecord, OfPatient("record_dose")],
+    body: DoseIn,
+    user: CurrentUser,
+    services: ServicesDep,
+) -> dict[str, Any]:
     """Record a dose given (or not done, with a reason); a repeated ``idempotency_key`` stores one."""
     entry = DoseInput(**body.model_dump())
     return record_json(services.record_dose(patient.id, entry, user.username))
 
 
 @router.post("/patients/{patient_id}/labs", status_code=201)
-def record_lab(patient: InScope, body: LabIn, user: Writer, services: ServicesDep) -> dict[str, Any]:
+def record_lab(
+    patient: Annotated[PatientRecord, OfPatient("record_lab")],
+    body: LabIn,
+    user: CurrentUser,
+    services: ServicesDep,
+) -> dict[str, Any]:
     """Record a laboratory result (its unit is checked against the patient's pack)."""
     record = services.record_lab(
         patient.id, test=body.test, value=body.value, unit=body.unit, day=body.date, actor=user.username
@@ -37,7 +49,10 @@ def record_lab(patient: InScope, body: LabIn, user: Writer, services: ServicesDe
 
 @router.post("/patients/{patient_id}/symptom-checks", status_code=201)
 def record_symptoms(
-    patient: InScope, body: SymptomsIn, user: Writer, services: ServicesDep
+    patient: Annotated[PatientRecord, OfPatient("record_symptoms")],
+    body: SymptomsIn,
+    user: CurrentUser,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     """Record a symptom check: scores 0-3 and the overall direction."""
     scores = {str(name): score for name, score in body.scores.items()}
@@ -47,9 +62,14 @@ def record_symptoms(
 
 @router.post("/patients/{patient_id}/reviews", status_code=201)
 def record_review(
-    patient: InScope, body: ReviewIn, user: Prescriber, services: ServicesDep
+    patient: Annotated[PatientRecord, OfPatient("record_review")],
+    body: ReviewIn,
+    user: CurrentUser,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     """Record a clinical review; an interval change also makes a new plan version."""
+    for action in review_actions(body.decision, body.new_interval):  # a stop, a plan change
+        user.require(action, patient.clinic_id)
     record = services.record_review(
         patient.id,
         day=body.date,
@@ -65,11 +85,12 @@ def record_review(
 def mark_entered_in_error(
     kind: Literal["dose", "lab", "symptoms", "review"],
     entry_id: Annotated[str, Path(max_length=100)],
+    _: Annotated[str, OfEntry("mark_entered_in_error")],
     body: EnteredInErrorIn,
-    user: Writer,
+    user: CurrentUser,
     services: ServicesDep,
 ) -> dict[str, Any]:
-    """Mark an entry entered-in-error: kept, marked with who, when and why, audited."""
-    entry_in_scope(kind, entry_id, user, services)
+    """Mark an entry entered-in-error: kept, marked with who, when and why, audited (a review only by a
+    prescriber: it undoes their decision)."""
     patient_id = services.mark_entered_in_error(kind, entry_id, body.reason, user.username)
     return {"kind": kind, "entry_id": entry_id, "patient_id": patient_id}

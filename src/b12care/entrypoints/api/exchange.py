@@ -8,13 +8,12 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from b12care.adapters.calendar.feed import calendar_for
-from b12care.adapters.fhir.importer import import_bundle
+from b12care.adapters.fhir.importer import MAX_IMPORT_ENTRIES, TooManyEntriesError, import_bundle
 from b12care.adapters.fhir.outbound import export_patient_record
 from b12care.bootstrap import App
 from b12care.entrypoints.api._params import AsOf
-from b12care.entrypoints.api.deps import CurrentUser, InScope, ServicesDep, SharedPatientId, Writer
-from b12care.entrypoints.api.problems import problem_responses
-from b12care.service.ports import RecordNotFoundError
+from b12care.entrypoints.api.deps import CurrentUser, InScope, OfClinic, ServicesDep, SharedPatientId
+from b12care.entrypoints.api.problems import problem, problem_responses
 
 __all__ = ["router"]
 
@@ -37,10 +36,13 @@ def _calendar(request: Request, patient_id: str, actor: str) -> Response:
 
 
 @router.get("/api/v1/patients/{patient_id}/fhir", response_class=FhirJsonResponse)
-def export_fhir(patient: InScope, services: ServicesDep, as_of: AsOf = None) -> JSONResponse:
+def export_fhir(
+    patient: InScope, user: CurrentUser, services: ServicesDep, as_of: AsOf = None
+) -> JSONResponse:
     """The patient as a FHIR R4 Bundle: Patient, CarePlan, MedicationRequest (loading then maintenance
-    dosages), MedicationAdministration and Observation; every resource validated before it is sent."""
-    bundle = export_patient_record(services, patient.id, as_of)
+    dosages), MedicationAdministration and Observation; every resource validated before it is sent.
+    Audited as an export (``record.export``: who, which patient, ``fhir``)."""
+    bundle = export_patient_record(services, patient.id, as_of, actor=user.username)
     return FhirJsonResponse(bundle)
 
 
@@ -49,18 +51,34 @@ def import_fhir(
     bundle: Annotated[
         dict[str, Any], Body(description="A FHIR R4 Bundle (collection, transaction, batch, searchset).")
     ],
-    clinic: Annotated[
-        str, Query(max_length=100, description="The clinic whose patients the bundle is about.")
-    ],
-    user: Writer,
+    clinic: Annotated[str, OfClinic("import_fhir", source="query")],
+    user: CurrentUser,
     services: ServicesDep,
-) -> dict[str, Any]:
+    source: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The importing EHR (e.g. its FHIR base URL): the source of entry ids whose fullUrl"
+            " and meta.source name none (default: the clinic).",
+        ),
+    ] = None,
+) -> Any:
     """Import a Bundle's Observations, MedicationAdministrations and MedicationStatements for the
-    clinic's patients (matched by identifier). Every entry is reported: imported, duplicate, or an
-    issue (unknown code, unknown patient, unsupported resource) - nothing is dropped silently."""
-    if not user.sees(clinic):
-        raise RecordNotFoundError("clinic", clinic)
-    return import_bundle(services, bundle, clinic, user.username).to_dict()
+    clinic's patients (matched by identifier). Every entry is reported: imported, duplicate, conflict
+    (its source and id are stored with other content: both shown, nothing stored or overwritten), or an
+    issue (unknown code, unknown patient, unsupported resource) - nothing is dropped silently. At most
+    MAX_IMPORT_ENTRIES (4,000) entries per request: more is 413, nothing stored."""
+    if (count := _entry_count(bundle)) > MAX_IMPORT_ENTRIES:  # refused before any validation
+        error = TooManyEntriesError(count, MAX_IMPORT_ENTRIES)
+        return problem(413, str(error), field=error.field, max_entries=error.limit)
+    return import_bundle(
+        services, bundle, clinic, user.username, source=source, max_entries=MAX_IMPORT_ENTRIES
+    ).to_dict()
+
+
+def _entry_count(bundle: dict[str, Any]) -> int:
+    entries = bundle.get("entry")
+    return len(entries) if isinstance(entries, list) else 0
 
 
 @router.get("/api/v1/patients/{patient_id}/calendar.ics", response_class=Response)

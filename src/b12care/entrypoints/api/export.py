@@ -1,22 +1,22 @@
 """``GET /api/v1/clinics/{clinic_id}/export?format=csv|fhir``: a whole clinic's record, for admins.
 
 The same export as ``b12care export --clinic`` (docs/backup.md): CSV with a row per recorded entry
-(formulas defused), or one FHIR R4 Bundle. Admins of the clinic only (others: 403; a clinic the admin
-is not a member of: 404, as everywhere). Every export is in the audit log; responses are ``no-store``.
+(formulas defused), or one FHIR R4 Bundle. Admins of the clinic only (``export_clinic``: other roles
+in the clinic 403; a clinic the user is not a member of: 404, as everywhere). Every export is in the
+audit log; responses are ``no-store``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
 from b12care.entrypoints.api._params import AsOf
-from b12care.entrypoints.api.deps import Admin, ServicesDep
+from b12care.entrypoints.api.deps import CurrentUser, OfClinic, ServicesDep
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.service.export import csv_chunks, patients_to_export
-from b12care.service.ports import RecordNotFoundError
 
 __all__ = ["router"]
 
@@ -34,15 +34,13 @@ ExportFormat = Annotated[
     response_class=Response,
 )
 def export_clinic(
-    clinic_id: Annotated[str, Path(max_length=100)],
-    admin: Admin,
+    clinic_id: Annotated[str, OfClinic("export_clinic")],
+    admin: CurrentUser,
     services: ServicesDep,
     output: ExportFormat = "csv",
     as_of: AsOf = None,
 ) -> Response:
     """Every patient of the clinic and every recorded entry, entered-in-error ones marked."""
-    if not admin.sees(clinic_id):
-        raise RecordNotFoundError("clinic", clinic_id)
     patients = patients_to_export(
         services.uow, services.clock, actor=admin.username, output=output, clinic_id=clinic_id
     )

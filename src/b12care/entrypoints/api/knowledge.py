@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from b12care.entrypoints.api.deps import CurrentUser
+from b12care.entrypoints.api.deps import KnowledgeReader
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import plain
 from b12care.entrypoints.cli.render import describe_value
@@ -44,14 +44,14 @@ def _explanation(item: Explanation) -> dict[str, Any]:
 
 
 @router.get("/packs")
-def packs(user: CurrentUser) -> list[dict[str, Any]]:
+def packs(user: KnowledgeReader) -> list[dict[str, Any]]:
     """Every pack's newest version with record counts per verification grade (``b12care packs``)."""
     found: list[dict[str, Any]] = plain(list_packs())
     return found
 
 
 @router.get("/packs/{pack_id}/citations")
-def citations(pack_id: PackId, user: CurrentUser) -> list[dict[str, Any]]:
+def citations(pack_id: PackId, user: KnowledgeReader) -> list[dict[str, Any]]:
     """The full reference of every source the pack cites."""
     pack = load_pack(_known(pack_id))
     return [plain(pack.citations[cid]) for cid in sorted(pack.citations)]
@@ -60,7 +60,7 @@ def citations(pack_id: PackId, user: CurrentUser) -> list[dict[str, Any]]:
 @router.get("/rules/{rule_id}")
 def explain(
     rule_id: Annotated[str, Path(max_length=200)],
-    user: CurrentUser,
+    user: KnowledgeReader,
     pack: Annotated[str | None, Query(max_length=100, description="Only this pack.")] = None,
 ) -> list[dict[str, Any]]:
     """A rule or record as each pack defines it, its values by effective date and its sources."""

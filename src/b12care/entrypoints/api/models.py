@@ -28,6 +28,7 @@ __all__ = [
     "DoseIn",
     "EnteredInErrorIn",
     "LabIn",
+    "MembershipIn",
     "PatientIn",
     "PlanIn",
     "ReviewIn",
@@ -154,15 +155,32 @@ class ShareLinkIn(_Body):
     days: Annotated[int, Field(ge=1, le=365)] | None = None
 
 
+class MembershipIn(_Body):
+    """The user's role in one clinic."""
+
+    clinic_id: Id
+    role: Role
+
+
+Memberships = Annotated[list[MembershipIn], Field(min_length=1, max_length=100)]
+
+
 class UserIn(_Body):
+    """A new user: ``role`` in each of ``clinic_ids``, or a role per clinic in ``memberships``."""
+
     username: Who
     password: Password
-    role: Role
-    clinic_ids: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    role: Role | None = None
+    clinic_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    memberships: Memberships | None = None
 
 
 class UserUpdate(_Body):
+    """Changes to a user: ``memberships`` (the user's roles in the admin's clinics become exactly
+    these), or ``clinic_ids`` and/or ``role``; ``password`` and ``disabled`` are the whole account's."""
+
     role: Role | None = None
     clinic_ids: Annotated[list[Id], Field(min_length=1, max_length=100)] | None = None
+    memberships: Memberships | None = None
     password: Password | None = None
     disabled: bool | None = None

@@ -4,7 +4,7 @@ plan versions and share links. Every route is limited to the user's clinics (404
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 
@@ -14,15 +14,16 @@ from b12care.entrypoints.api.deps import (
     AccountsDep,
     CurrentUser,
     InScope,
-    Prescriber,
+    OfPatient,
     ServicesDep,
     SettingsDep,
-    Writer,
+    Somewhere,
     clinics_listed,
 )
 from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import patient_json, plan_version_json, record_json
+from b12care.service.accounts import Identity
 from b12care.service.forecasting import forecast_to_dict
 from b12care.service.plan_versions import add_plan_version
 from b12care.service.records import PatientRecord
@@ -47,10 +48,13 @@ def _shown(services: Services, patient: PatientRecord, as_of: dt.date | None) ->
 
 
 @router.post("", status_code=201)
-def add_patient(body: PatientIn, user: Prescriber, services: ServicesDep) -> dict[str, Any]:
+def add_patient(
+    body: PatientIn, user: Annotated[Identity, Somewhere("create_patient")], services: ServicesDep
+) -> dict[str, Any]:
     """Create a patient of one of the user's clinics with plan version 1 built from the case."""
     if not user.sees(body.clinic_id):
         raise InputError("clinic_id", f"no clinic with id {body.clinic_id}")
+    user.require("create_patient", body.clinic_id)
     case_json, _ = case_text(body.case)
     with within_case():
         patient = services.add_patient(
@@ -68,7 +72,7 @@ def add_patient(body: PatientIn, user: Prescriber, services: ServicesDep) -> dic
 @router.get("")
 def list_patients(
     *,
-    user: CurrentUser,
+    user: Annotated[Identity, Somewhere("read_patient")],
     services: ServicesDep,
     clinic: ClinicFilter = None,
     limit: Limit = 100,
@@ -124,7 +128,10 @@ def plan_versions(patient: InScope, services: ServicesDep) -> list[dict[str, Any
 
 @router.post("/{patient_id}/plans", status_code=201)
 def new_plan_version(
-    patient: InScope, body: PlanIn, user: Prescriber, services: ServicesDep
+    patient: Annotated[PatientRecord, OfPatient("change_plan")],
+    body: PlanIn,
+    user: CurrentUser,
+    services: ServicesDep,
 ) -> dict[str, Any]:
     """Accept a new plan from a new case: stored as the next version; the forecast follows it."""
     case_json, _ = case_text(body.case)
@@ -143,7 +150,11 @@ def new_plan_version(
 
 @router.post("/{patient_id}/share-links", status_code=201)
 def share_link(
-    patient: InScope, user: Writer, users: AccountsDep, settings: SettingsDep, body: ShareLinkIn | None = None
+    patient: Annotated[PatientRecord, OfPatient("share_patient")],
+    user: CurrentUser,
+    users: AccountsDep,
+    settings: SettingsDep,
+    body: ShareLinkIn | None = None,
 ) -> dict[str, Any]:
     """A signed, expiring, read-only link to the patient's own schedule (calendar feed, handout)."""
     days = body.days if body and body.days else settings.share_link_days

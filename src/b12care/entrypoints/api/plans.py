@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import StringConstraints
 
-from b12care.entrypoints.api.deps import CurrentUser
+from b12care.entrypoints.api.deps import PlanPreviewer
 from b12care.entrypoints.api.models import PlanIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.service.plan_json import plan_to_dict
@@ -23,7 +23,7 @@ class PreviewIn(PlanIn):
 
 
 @router.post("/preview")
-def preview(body: PreviewIn, user: CurrentUser) -> dict[str, Any]:
+def preview(body: PreviewIn, user: PlanPreviewer) -> dict[str, Any]:
     """The plan for a case (accept it by creating the patient, or as a new version of one)."""
     _, case = case_text(body.case)
     with within_case():

@@ -5,6 +5,7 @@ error                                  status  body extras
 =====================================  ======  ============================================
 request validation (FastAPI/pydantic)  422     ``field`` (dotted) and ``errors`` [{pointer, field, detail}]
 InputError                             422     ``field``
+ConflictingInputError                  409     ``field`` (a key already stored with other content)
 RecordNotFoundError, UnknownRuleError  404
 AlreadyEnteredInError, ConstraintError 409
 KnowledgeError                         422
@@ -15,6 +16,8 @@ StorageUnavailableError                503     ``fault: unavailable``, ``Retry-A
 StorageFullError                       503     ``fault: full``; ``detail`` says an admin must free space
 StorageReadOnlyError                   503     ``fault: read_only``; ``detail`` says an admin must make it
                                                writable
+StorageDamagedError                    503     ``fault: damaged``; ``detail`` says an admin must restore a
+                                               backup
 HTTPException (routing, methods)       its own
 anything else                          500     no traceback, nothing of the request
 =====================================  ======  ============================================
@@ -41,12 +44,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from b12care.domain.errors import InputError, KnowledgeError, UnknownRuleError
+from b12care.domain.errors import ConflictingInputError, InputError, KnowledgeError, UnknownRuleError
 from b12care.service.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
 from b12care.service.ports import (
     AlreadyEnteredInError,
     ConstraintError,
     RecordNotFoundError,
+    StorageDamagedError,
     StorageFaultError,
     StorageFullError,
     StorageReadOnlyError,
@@ -89,6 +93,7 @@ _FAULT_KINDS: dict[type[StorageFaultError], str] = {
     StorageUnavailableError: "unavailable",
     StorageFullError: "full",
     StorageReadOnlyError: "read_only",
+    StorageDamagedError: "damaged",
 }
 
 
@@ -155,7 +160,7 @@ def _validation(request: Request, error: Exception) -> JSONResponse:
 
 def _input(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InputError)
-    return problem(422, str(error), field=error.field)
+    return problem(409 if isinstance(error, ConflictingInputError) else 422, str(error), field=error.field)
 
 
 def _not_found(request: Request, error: Exception) -> JSONResponse:
@@ -190,7 +195,7 @@ def _rate_limited(request: Request, error: Exception) -> JSONResponse:
 
 
 def storage_fault_kind(error: StorageFaultError) -> str:
-    """``unavailable``, ``full`` or ``read_only`` (``unavailable`` for any other storage fault)."""
+    """``unavailable``, ``full``, ``read_only`` or ``damaged`` (``unavailable`` for any other fault)."""
     return next((kind for cls, kind in _FAULT_KINDS.items() if isinstance(error, cls)), "unavailable")
 
 

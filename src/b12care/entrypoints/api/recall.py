@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from b12care.domain.forecast import ForecastStatus
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
-from b12care.entrypoints.api.deps import CurrentUser, ServicesDep, clinics_listed
+from b12care.entrypoints.api.deps import ServicesDep, Somewhere, clinics_listed
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import recall_json
+from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/recall", tags=["recall"], responses=problem_r
 @router.get("")
 def recall(
     *,
-    user: CurrentUser,
+    user: Annotated[Identity, Somewhere("read_patient")],
     services: ServicesDep,
     as_of: AsOf = None,
     status: Annotated[list[ForecastStatus] | None, Query(description="Only these statuses.")] = None,

@@ -1,6 +1,9 @@
-"""User management (admin only): list, create, show, change role/clinics/password, disable.
+"""User management (``manage_users``: admins): list, create, show, change memberships/password, disable.
 
-An admin manages only users of their own clinics and assigns only their own clinics.
+An admin manages only the memberships of the clinics they administer and sees only those (never the
+ids of a user's other clinics); the password and disabled flag of a user who is also a member of a
+clinic the admin does not administer are refused (403, nothing changed). The rules are
+``service/staff.py``; see docs/adr/0006-clinic-roles.md.
 """
 
 from __future__ import annotations
@@ -10,70 +13,72 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 
 from b12care.domain.errors import InputError
-from b12care.entrypoints.api.deps import AccountsDep, Admin
-from b12care.entrypoints.api.models import UserIn, UserUpdate
+from b12care.entrypoints.api.deps import AccountsDep, Somewhere
+from b12care.entrypoints.api.models import MembershipIn, UserIn, UserUpdate
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import user_json
-from b12care.service.accounts import Accounts, Identity, UserRecord
-from b12care.service.ports import RecordNotFoundError
+from b12care.service.accounts import Identity
+from b12care.service.staff import (
+    add_managed_user,
+    change_managed_user,
+    managed_user,
+    managed_users,
+    managed_view,
+)
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=problem_responses(401, 403, 404, 422))
 Username = Annotated[str, Path(min_length=1, max_length=200)]
+UserAdmin = Annotated[Identity, Somewhere("manage_users")]
 
 
-def _own_clinics(admin: Identity, clinic_ids: list[str]) -> list[str]:
-    for clinic_id in clinic_ids:
-        if not admin.sees(clinic_id):
-            raise InputError("clinic_ids", f"no clinic with id {clinic_id}")
-    return clinic_ids
-
-
-def _visible(users: Accounts, admin: Identity, username: str) -> UserRecord:
-    user = users.user(username)
-    if user.username != admin.username and not admin.clinic_ids.intersection(user.clinic_ids):
-        raise RecordNotFoundError("user", username)
-    return user
+def _roles(memberships: list[MembershipIn]) -> dict[str, str]:
+    roles: dict[str, str] = {}
+    for index, membership in enumerate(memberships):
+        if membership.clinic_id in roles:
+            raise InputError(f"memberships[{index}].clinic_id", "each clinic once")
+        roles[membership.clinic_id] = membership.role
+    return roles
 
 
 @router.get("")
-def list_users(admin: Admin, users: AccountsDep) -> list[dict[str, Any]]:
-    """Users who share a clinic with the admin."""
-    return [
-        user_json(u)
-        for u in users.users()
-        if u.username == admin.username or admin.clinic_ids.intersection(u.clinic_ids)
-    ]
+def list_users(admin: UserAdmin, users: AccountsDep) -> list[dict[str, Any]]:
+    """Users of the clinics the admin administers, with only those memberships."""
+    return [user_json(u) for u in managed_users(users, admin)]
 
 
 @router.post("", status_code=201)
-def add_user(body: UserIn, admin: Admin, users: AccountsDep) -> dict[str, Any]:
-    """Create a user of a role in some of the admin's clinics."""
-    clinics = _own_clinics(admin, body.clinic_ids)
-    return user_json(users.add_user(body.username, body.password, body.role, clinics, admin.username))
+def add_user(body: UserIn, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
+    """Create a user with a role in some of the clinics the admin administers."""
+    if body.memberships is not None:
+        if body.role is not None or body.clinic_ids is not None:
+            raise InputError("memberships", "give memberships, or role and clinic_ids, not both")
+        roles = _roles(body.memberships)
+    elif body.role is None or body.clinic_ids is None:
+        raise InputError("role" if body.role is None else "clinic_ids", "required (or give memberships)")
+    else:
+        roles = dict.fromkeys(body.clinic_ids, body.role)
+    added = add_managed_user(users, admin, body.username, body.password, roles)
+    return user_json(managed_view(added, admin))
 
 
 @router.get("/{username}")
-def show_user(username: Username, admin: Admin, users: AccountsDep) -> dict[str, Any]:
-    """One user."""
-    return user_json(_visible(users, admin, username))
+def show_user(username: Username, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
+    """One user of the admin's clinics (404 for the others)."""
+    return user_json(managed_view(managed_user(users, admin, username), admin))
 
 
 @router.patch("/{username}")
-def update_user(username: Username, body: UserUpdate, admin: Admin, users: AccountsDep) -> dict[str, Any]:
-    """Change role, clinics (only the admin's own), password or disabled flag."""
-    user = _visible(users, admin, username)
-    clinics = None
-    if body.clinic_ids is not None:
-        # Memberships in clinics the admin cannot see are kept as they are.
-        hidden = [c for c in user.clinic_ids if not admin.sees(c)]
-        clinics = hidden + _own_clinics(admin, body.clinic_ids)
-    updated = users.update_user(
-        user.username,
-        admin.username,
+def update_user(username: Username, body: UserUpdate, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
+    """Change memberships in the admin's clinics; password or disabled flag of a user of theirs only."""
+    updated = change_managed_user(
+        users,
+        admin,
+        username,
+        roles=_roles(body.memberships) if body.memberships is not None else None,
         role=body.role,
-        clinic_ids=clinics,
+        clinic_ids=body.clinic_ids,
         password=body.password,
         disabled=body.disabled,
     )

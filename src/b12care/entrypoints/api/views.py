@@ -51,11 +51,12 @@ def plan_version_json(version: PlanVersionRecord) -> dict[str, Any]:
 
 
 def user_json(user: UserRecord) -> dict[str, Any]:
-    """A user without the password hash."""
+    """A user without the password hash: their role in each clinic shown (``staff.managed_view``
+    leaves out the clinics the admin asking does not administer)."""
     return {
         "id": user.id,
         "username": user.username,
-        "role": user.role,
+        "memberships": [{"clinic_id": m.clinic_id, "role": m.role} for m in user.memberships],
         "clinic_ids": list(user.clinic_ids),
         "disabled": user.disabled,
         "created_at": user.created_at.isoformat(),

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-__all__ = ["ConsoleFor", "Guard", "PatientId", "add_group", "login_name"]
+__all__ = ["ConsoleFor", "Guard", "PatientId", "add_group", "literal", "login_name"]
 
 ConsoleFor = Callable[[bool], Console]
 """The console to print on: standard error (True) or standard output (False)."""
@@ -26,6 +27,11 @@ def login_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no login name in some containers
         return "cli"
+
+
+def literal(*values: str) -> list[Text]:
+    """Cells shown exactly as typed: a name like ``[/]x`` is text, never Rich markup (security probe L2)."""
+    return [Text(value) for value in values]
 
 
 def add_group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:

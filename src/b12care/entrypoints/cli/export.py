@@ -9,8 +9,6 @@ are made, a batch of patients at a time, so a large clinic needs no more memory 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,13 +16,13 @@ from typing import Annotated
 import typer
 
 from b12care.bootstrap import bootstrap
-from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, login_name
+from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.export import csv_chunks, patients_to_export
 from b12care.service.treatment import Services
 
-__all__ = ["ExportFormat", "add_export_commands", "write_whole"]
+__all__ = ["ExportFormat", "add_export_commands"]
 
 
 class ExportFormat(StrEnum):
@@ -32,23 +30,6 @@ class ExportFormat(StrEnum):
 
     fhir = "fhir"
     csv = "csv"
-
-
-def write_whole(path: Path, chunks: Iterable[str]) -> None:
-    """Write the text to ``path`` through a temporary file beside it: the file appears whole or not at
-    all (also when making the text fails half-way)."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as file:
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        partial.replace(path)
-    except OSError as error:
-        raise InputError("--output", f"cannot write {path}: {error.strerror}") from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
@@ -64,7 +45,10 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         output_format: Annotated[
             ExportFormat, typer.Option("--format", help="fhir (one R4 Bundle) or csv (a row per entry).")
         ] = ExportFormat.fhir,
-        output: Annotated[Path | None, typer.Option(help="Write here (default: standard output).")] = None,
+        output: Annotated[
+            Path | None, typer.Option(help="Write here, owner-only (default: standard output).")
+        ] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
         as_of: Annotated[
             str | None, typer.Option(help="FHIR: forecast date YYYY-MM-DD of the care plans (default today).")
         ] = None,
@@ -92,4 +76,4 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                     for chunk in chunks:
                         out.out(chunk, highlight=False, end="")
                 else:
-                    write_whole(output, chunks)
+                    write_private(output, chunks, force=force)

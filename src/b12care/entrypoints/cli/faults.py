@@ -6,7 +6,8 @@ status  meaning
 2       bad input (one line naming the field)
 3       a knowledge pack, overlay or rule id that does not work
 4       the database cannot be reached (down, restarting, busy): retry; nothing was changed
-5       the database is full or read-only: an admin must free space or make it writable
+5       the database is full, read-only or damaged: an admin must free space, make it writable or
+        restore a backup
 ======  =====================================================================================
 
 The line is ``error: <what happened and who must act> (<the driver's cause>)``; the cause is the

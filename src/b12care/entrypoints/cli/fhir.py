@@ -12,6 +12,7 @@ from rich.console import Console
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
+from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.treatment import Services
 
@@ -37,7 +38,7 @@ def _read_bundle(source: Path) -> Any:
 
 
 def render_report(report: ImportReport, out: Console) -> None:
-    """One line per entry: imported, duplicate, matched patient, or the issue with its path."""
+    """One line per entry: imported, duplicate, conflict (both values), matched patient, or the issue."""
     for entry in report.matched_patients:
         out.print(
             f"patient    {entry.path}  Patient/{entry.resource_id} -> {entry.patient_id}",
@@ -56,11 +57,14 @@ def render_report(report: ImportReport, out: Console) -> None:
             markup=False,
             soft_wrap=True,
         )
+    for conflict in report.conflicts:
+        out.print(f"conflict   {conflict.path}  {conflict.message}", markup=False, soft_wrap=True)
     for issue in report.issues:
         out.print(f"{issue.kind:<10} {issue.path}  {issue.message}", markup=False, soft_wrap=True)
     out.print(
         f"{len(report.imported)} imported, {len(report.duplicates)} duplicates, "
-        f"{len(report.matched_patients)} patients matched, {len(report.issues)} not imported",
+        f"{len(report.conflicts)} conflicts, {len(report.matched_patients)} patients matched, "
+        f"{len(report.issues)} not imported",
         markup=False,
     )
 
@@ -77,15 +81,30 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
         ],
         actor: Annotated[str, typer.Option(help="Who is importing (default: the login name).")] = "",
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        source: Annotated[
+            str | None,
+            typer.Option(
+                help="The sending EHR (e.g. its FHIR base URL): the source of entry ids whose fullUrl and"
+                " meta.source name none (default: the clinic)."
+            ),
+        ] = None,
     ) -> None:
-        """Import labs and doses of known patients; print what happened to every entry."""
+        """Import labs and doses of known patients; print what happened to every entry.
+
+        Entries are keyed by source and id: the same key with other content is a conflict, shown with
+        both values and not stored. Each patient's entries are stored in one transaction.
+        """
         with guard(console(True)):
             data = _read_bundle(bundle)
             with bootstrap() as started:
                 from b12care.adapters.fhir.importer import import_bundle
 
                 report = import_bundle(
-                    Services(started.uow, started.clock), data, clinic_id, actor or login_name()
+                    Services(started.uow, started.clock),
+                    data,
+                    clinic_id,
+                    actor or login_name(),
+                    source=source,
                 )
             out = console(False)
             if as_json:
@@ -96,8 +115,14 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
     @fhir.command("export")
     def export_command(
         patient_id: PatientId,
-        output: Annotated[Path | None, typer.Option(help="Write the Bundle here (default: stdout).")] = None,
+        output: Annotated[
+            Path | None, typer.Option(help="Write the Bundle here, owner-only (default: stdout).")
+        ] = None,
         as_of: Annotated[str | None, typer.Option(help="Forecast date YYYY-MM-DD (default: today).")] = None,
+        actor: Annotated[
+            str, typer.Option(help="Who exports, for the audit (default: the login name).")
+        ] = "",
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
     ) -> None:
         """Export the patient, plan and record as a FHIR R4 Bundle (collection)."""
         with guard(console(True)):
@@ -105,12 +130,11 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
             with bootstrap() as started:
                 from b12care.adapters.fhir.outbound import export_patient_record
 
-                bundle = export_patient_record(Services(started.uow, started.clock), patient_id, day)
+                bundle = export_patient_record(
+                    Services(started.uow, started.clock), patient_id, day, actor=actor or login_name()
+                )
             text = json.dumps(bundle, indent=2, ensure_ascii=False)
             if output is None:
                 console(False).out(text, highlight=False)
             else:
-                try:
-                    output.write_text(text + "\n", encoding="utf-8")
-                except OSError as error:
-                    raise InputError("--output", f"cannot write {output}: {error.strerror}") from None
+                write_private(output, [text + "\n"], force=force)

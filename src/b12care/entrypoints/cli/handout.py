@@ -18,6 +18,7 @@ from b12care.adapters.handout.coming import coming_dates
 from b12care.adapters.handout.text import handout_as_text
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
+from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
 from b12care.service.handout import build_handout
 from b12care.service.planning import choose_pack
@@ -31,13 +32,6 @@ ConsoleFor = Callable[[bool], Console]
 def _check_url(url: str | None) -> None:
     if url is not None and not url.startswith(("https://", "http://", "webcal://")):
         raise InputError("calendar_url", f"{url!r} is not an http(s) or webcal link")
-
-
-def _write(pdf: bytes, output: Path) -> None:
-    try:
-        output.write_bytes(pdf)
-    except OSError as error:
-        raise InputError("output", f"cannot write {output}: {error.strerror or error}") from None
 
 
 def add_handout_commands(
@@ -57,6 +51,7 @@ def add_handout_commands(
         calendar_url: Annotated[
             str | None, typer.Option(help="The patient's calendar (.ics) link, printed and as a QR code.")
         ] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
     ) -> None:
         """The patient handout: cause, medicine, dates, milestones, when to call (text or PDF)."""
         with guard(console(True)):
@@ -83,5 +78,5 @@ def add_handout_commands(
                 return
             from b12care.adapters.handout.pdf import handout_pdf
 
-            _write(handout_pdf(result), output)
+            write_private(output, [handout_pdf(result)], force=force, field="output")
             console(False).print(f"handout written to {output}", markup=False, highlight=False)

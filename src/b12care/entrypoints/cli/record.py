@@ -31,8 +31,9 @@ from b12care.domain.errors import InputError
 from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
-from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, login_name
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, literal, login_name
 from b12care.entrypoints.cli.render import render_forecast
+from b12care.service.export import spreadsheet_safe
 from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
@@ -166,7 +167,7 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         def show(s: Services, out: Console) -> None:
             table = Table("Id", "Reference", "Name", "Born")
             for p in s.patients(clinic_id):
-                table.add_row(p.id, p.reference, p.name, p.birth_date.isoformat())
+                table.add_row(*literal(p.id, p.reference, p.name, p.birth_date.isoformat()))
             out.print(table)
 
         run(show)
@@ -308,7 +309,7 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         def show(s: Services, out: Console) -> None:
             table = Table("Date", "Entry", "Detail", "Recorded by", "Entered in error")
             for row in s.history(patient_id):
-                table.add_row(*row)
+                table.add_row(*literal(*row))
             out.print(table)
 
         run(show)
@@ -352,14 +353,15 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                 buffer = io.StringIO()
                 writer = csv.DictWriter(buffer, fieldnames=list(RECALL_COLUMNS))
                 writer.writeheader()
-                writer.writerows(records)
+                writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
                 out.print(buffer.getvalue(), end="", markup=False, highlight=False, soft_wrap=True)
             else:
                 table = Table(
                     "Status", "Due", "Overdue from", "Reference", "Name", "Flags", title=f"Recall {day}"
                 )
                 for r in records:
-                    table.add_row(r["status"], r["due"], r["overdue"], r["reference"], r["name"], r["flags"])
+                    columns = ("status", "due", "overdue", "reference", "name", "flags")
+                    table.add_row(*literal(*(r[c] for c in columns)))
                 out.print(table)
 
         run(show)

@@ -15,19 +15,17 @@ from rich.console import Console
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
+from b12care.entrypoints.cli.output import write_private
 
 __all__ = ["add_schedule_commands"]
 
 
-def _write(feed: bytes, output: Path | None, out: Console) -> None:
+def _write(feed: bytes, output: Path | None, out: Console, *, force: bool) -> None:
     if output is None:
         out.file.write(feed.decode("utf-8"))
         out.file.flush()
         return
-    try:
-        output.write_bytes(feed)
-    except OSError as error:
-        raise InputError("output", f"cannot write {output}: {error.strerror or error}") from None
+    write_private(output, [feed], force=force, field="output")
 
 
 def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
@@ -42,6 +40,7 @@ def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -
             Path | None, typer.Option("--output", help="Write to FILE instead of standard output.")
         ] = None,
         actor: Annotated[str, typer.Option(help="Who exports (default: the login name).")] = "",
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
     ) -> None:
         """Export the next 12 months of injections and reviews as a calendar feed."""
         with guard(console(True)):
@@ -51,4 +50,4 @@ def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -
                 from b12care.adapters.calendar.feed import calendar_for
 
                 feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or login_name())
-            _write(feed, output, console(False))
+            _write(feed, output, console(False), force=force)

@@ -1,4 +1,5 @@
-"""``b12care serve`` (the REST API under uvicorn) and ``b12care user add`` (staff accounts)."""
+"""``b12care serve`` (the REST API under uvicorn) and ``b12care user add|grant`` (staff accounts: a role is
+held per clinic, docs/adr/0006-clinic-roles.md)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import secrets
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Annotated, ParamSpec
+from typing import Annotated, ParamSpec, Protocol
 
 import typer
 from pydantic import ValidationError
@@ -46,7 +47,7 @@ def _default_actor() -> str:
 def add_server_commands(
     app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
 ) -> None:
-    """Register ``serve`` and ``user add`` on ``app``; ``guard`` turns errors into one line and exit 2."""
+    """Register ``serve`` and ``user add|grant`` on ``app``; ``guard`` makes errors one line and exit 2."""
     user = typer.Typer(help="Staff accounts of the REST API.", no_args_is_help=True)
     app.add_typer(user, name="user")
 
@@ -80,6 +81,10 @@ def add_server_commands(
     ) -> None:
         """Serve the web app and the REST API (OpenAPI docs at /docs) with uvicorn."""
         settings = _settings()
+        if settings.cds_issuers_file is not None:  # loaded here so a broken file stops the start, not calls
+            from b12care.adapters.cds.settings import load_cds_settings
+
+            load_cds_settings(settings.cds_issuers_file, settings.public_url)
         url = settings.resolved_database_url()
         if workers > 1 and url.startswith("sqlite"):
             raise InputError(
@@ -120,11 +125,25 @@ def add_server_commands(
             access_log=False,
         )
 
+    _add_user_commands(user, console, guarded)
+
+
+class _Guarded(Protocol):
+    """A command wrapped so that its errors are one line and exit 2."""
+
+    def __call__(self, func: Callable[P, None], /) -> Callable[P, None]: ...
+
+
+def _add_user_commands(user: typer.Typer, console: ConsoleFor, guarded: _Guarded) -> None:
+    """Register ``user add`` and ``user grant`` on the ``user`` group."""
+
     @user.command("add")
     @guarded
     def user_add(
         username: Annotated[str, typer.Argument(help="Login name (lower-case letters, digits, . _ @ -).")],
-        role: Annotated[str, typer.Option(help="admin, clinician, nurse or viewer.")],
+        role: Annotated[
+            str, typer.Option(help="admin, clinician, nurse or viewer: the role in each clinic.")
+        ],
         clinic: Annotated[list[str], typer.Option(help="Clinic id the user works in (repeat for more).")],
         password_stdin: Annotated[
             bool, typer.Option("--password-stdin", help="Read the password from standard input.")
@@ -143,3 +162,21 @@ def add_server_commands(
             accounts = Accounts(booted.uow, booted.clock, secret="")
             added = accounts.add_user(username, password, role, clinic, actor or _default_actor())
         console(False).print(added.id)
+
+    @user.command("grant")
+    @guarded
+    def user_grant(
+        username: Annotated[str, typer.Argument(help="Login name of an existing user.")],
+        clinic: Annotated[str, typer.Option(help="Clinic id: a new membership, or one whose role changes.")],
+        role: Annotated[
+            str, typer.Option(help="admin, clinician, nurse or viewer: the role in that clinic.")
+        ],
+        actor: Annotated[str, typer.Option(help="Who is granting (default: the login name).")] = "",
+    ) -> None:
+        """Give a user a role in a clinic (roles are per clinic); their other memberships are kept."""
+        with bootstrap(_settings()) as booted:
+            from b12care.service.accounts import Accounts
+
+            accounts = Accounts(booted.uow, booted.clock, secret="")
+            granted = accounts.grant(username, clinic, role, actor or _default_actor())
+        console(False).print(", ".join(f"{m.clinic_id}:{m.role}" for m in granted.memberships))

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from b12care.entrypoints.web.session import PageError, PageUser, services_of
+from b12care.entrypoints.web.session import AnyClinicPage, PageError, services_of
 from b12care.entrypoints.web.templating import render, with_security_headers
 from b12care.service.accounts import Identity
 from b12care.service.dashboard import CATEGORIES, Category, count_dashboard, list_category
@@ -42,6 +42,7 @@ TITLES: dict[str, str] = {
 }
 CSV_COLUMNS = ("reference", "name", "status", "earliest", "due", "overdue", "flags", "clinic", "pack")
 View = Annotated[str, Query(max_length=20)]
+Reader = Annotated[Identity, AnyClinicPage("read_patient")]
 Text = Annotated[str, Query(max_length=100)]
 
 
@@ -56,7 +57,7 @@ class Filters:
 
     def clinics(self, user: Identity) -> list[str]:
         """The clinic ids to read: the chosen one, else every clinic of the user."""
-        return [self.clinic] if self.clinic else sorted(user.clinic_ids)
+        return [self.clinic] if self.clinic else user.clinics_where("read_patient")
 
     def query(self, **override: Any) -> str:
         """The query string of these filters (with some replaced), for links."""
@@ -69,6 +70,8 @@ def _filters(user: Identity, view: str, clinic: str, status: str, q: str) -> Fil
         raise PageError(404, f"No dashboard list {view!r}.")
     if clinic and not user.sees(clinic):
         raise PageError(404, "No such clinic.")
+    if clinic and not user.may("read_patient", clinic):
+        raise PageError(403, "Your role in this clinic may not read its patients.")
     if status and status not in FORECAST_STATUSES:
         raise PageError(404, f"No status {status!r}.")
     return Filters(view, clinic, status, q.strip())
@@ -110,7 +113,7 @@ def _clinic_names(services: Services, user: Identity) -> dict[str, str]:
 def dashboard(
     request: Request,
     *,
-    user: PageUser,
+    user: Reader,
     view: View = "all",
     clinic: Text = "",
     status: Text = "",
@@ -173,7 +176,7 @@ def _csv_rows(services: Services, user: Identity, filters: Filters, clinics: dic
 @router.get("/recall.csv")
 def recall_csv(
     request: Request,
-    user: PageUser,
+    user: Reader,
     view: View = "all",
     clinic: Text = "",
     status: Text = "",

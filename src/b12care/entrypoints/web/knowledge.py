@@ -3,13 +3,16 @@ and the site overlays in force."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from b12care.entrypoints.cli.render import describe_value
-from b12care.entrypoints.web.session import PageUser
+from b12care.entrypoints.web.session import AnyClinicPage
 from b12care.entrypoints.web.templating import render
 from b12care.knowledge import list_packs, load_pack
+from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 
@@ -17,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/knowledge")
-def knowledge(request: Request, user: PageUser) -> Response:
+def knowledge(request: Request, user: Annotated[Identity, AnyClinicPage("read_knowledge")]) -> Response:
     """Packs, their records (value in force today, citations, grade) and overlays."""
     packs = [load_pack(summary.id) for summary in list_packs()]
     today = request.app.state.services.today()

@@ -1,8 +1,9 @@
 """The patient page: status, next dose, flags, timeline chart, history, and the recording forms.
 
 Each form posts to its own route and redirects back with a flash; a wrong input re-renders the page
-(422) with the error next to the input and everything typed kept. Writers only (viewers get 403);
-a patient of another clinic is 404.
+(422) with the error next to the input and everything typed kept. Each form declares its action of the
+permission table and is shown only to users whose role in the patient's clinic may do it (others get
+403; a review decision needs a prescriber, as over the API); a patient of another clinic is 404.
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from b12care.adapters.charts.timeline import timeline_svg
 from b12care.domain.errors import B12CareError, InputError
 from b12care.domain.history import SYMPTOMS
 from b12care.domain.knowledge import AnalyteUnits, Pack
-from b12care.entrypoints.web.session import PageError, PageUser, PageWriter, patient_for, services_of
+from b12care.entrypoints.web.session import (
+    PageError,
+    PatientForm,
+    PatientPage,
+    check_permission,
+    patient_for,
+    services_of,
+)
 from b12care.entrypoints.web.templating import redirect, render
-from b12care.service.accounts import PRESCRIBERS
+from b12care.service.accounts import Identity
+from b12care.service.permissions import ACTIONS, correction_actions, review_actions
 from b12care.service.planning import choose_pack
 from b12care.service.ports import (
     AlreadyEnteredInError,
@@ -52,7 +61,6 @@ SITES = ("left deltoid", "right deltoid", "left thigh", "right thigh")
 """The rotation the site hint follows (a prompt to rotate, not a clinical rule: the nurse chooses)."""
 KINDS: Mapping[str, EntryKind] = {"dose": "dose", "lab": "lab", "symptoms": "symptoms", "review": "review"}
 Text = Annotated[str, Form(max_length=500)]
-_STOP_DECISIONS = ("stop_cause_resolved", "confirm_stop")
 _T = TypeVar("_T")
 
 
@@ -151,13 +159,15 @@ def _page(
         "symptoms": SYMPTOMS,
         "decisions": REVIEW_DECISIONS,
         "chart": Markup(chart),
-        "can_write": user.can_write(),
+        "can": {action: user.may(action, patient.clinic_id) for action in ACTIONS},
     }
     return render(request, "patient.html", context, status)
 
 
 @router.get("/patients/{patient_id}")
-def patient_page(request: Request, patient_id: str, user: PageUser) -> Response:
+def patient_page(
+    request: Request, patient_id: str, user: Annotated[Identity, PatientPage("read_patient")]
+) -> Response:
     """The patient: status banner, next dose, flags, chart, history and forms."""
     return _page(request, user, patient_for(request, patient_id, user))
 
@@ -241,7 +251,7 @@ def record_dose(
     request: Request,
     *,
     patient_id: str,
-    user: PageWriter,
+    user: Annotated[Identity, PatientForm("record_dose")],
     date: Text = "",
     drug: Text = "",
     dose: Text = "",
@@ -303,7 +313,7 @@ def record_lab(
     request: Request,
     *,
     patient_id: str,
-    user: PageWriter,
+    user: Annotated[Identity, PatientForm("record_lab")],
     date: Text = "",
     test: Text = "",
     value: Text = "",
@@ -326,10 +336,12 @@ def record_lab(
 
 
 @router.post("/patients/{patient_id}/symptoms")
-async def record_symptoms(request: Request, patient_id: str, user: PageWriter) -> Response:
+async def record_symptoms(
+    request: Request, patient_id: str, user: Annotated[Identity, PatientForm("record_symptoms")]
+) -> Response:
     """Record a symptom check: each symptom asked about scored 0-3, and the overall direction."""
     form = await request.form()
-    values = {k: str(v) for k, v in form.items() if k != "csrf"}
+    values = {"date": "", "overall": ""} | {k: str(v) for k, v in form.items() if k != "csrf"}
     return await run_in_threadpool(_record_symptoms, request, patient_id, user, values)
 
 
@@ -360,7 +372,7 @@ def record_review(
     request: Request,
     *,
     patient_id: str,
-    user: PageWriter,
+    user: Annotated[Identity, PatientForm("record_review")],
     date: Text = "",
     decision: Text = "",
     note: Annotated[str, Form(max_length=2000)] = "",
@@ -369,11 +381,11 @@ def record_review(
     """Record a review decision (an interval change becomes a new plan version)."""
     values = {"date": date, "decision": decision, "note": note, "new_interval": new_interval}
     form = _form(request, patient_id, user, "review", values)
+    for action in review_actions(decision, new_interval.strip() or None):  # a stop, a plan change
+        check_permission(user, action, form.patient.clinic_id)
     day = form.day()
     if decision not in REVIEW_DECISIONS:
         form.errors["decision"] = "choose a decision"
-    elif decision in _STOP_DECISIONS and user.role not in PRESCRIBERS:
-        form.errors["decision"] = "only a prescriber (a clinician) stops treatment or confirms a stop"
     return form.save(
         lambda: form.services.record_review(
             form.patient.id,
@@ -393,13 +405,16 @@ def mark_entered_in_error(
     patient_id: str,
     kind: str,
     entry_id: str,
-    user: PageWriter,
+    user: Annotated[Identity, PatientForm("mark_entered_in_error")],
     reason: Text = "",
 ) -> Response:
-    """Mark one entry entered-in-error (kept and audited, left out of the forecast)."""
+    """Mark one entry entered-in-error (kept and audited, left out of the forecast); a review only by a
+    prescriber (it undoes their decision)."""
     patient = patient_for(request, patient_id, user)
     if kind not in KINDS:
         raise PageError(404, "No such entry.")
+    for action in correction_actions(kind):
+        check_permission(user, action, patient.clinic_id)
     services = services_of(request)
     try:
         with services.uow() as uow:

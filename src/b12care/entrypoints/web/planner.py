@@ -4,12 +4,13 @@ One page: the form stays filled in above the preview, so nothing typed is lost o
 the clinician changes the maintenance interval and previews again. The interval is picked inside the
 pack's range, or typed outside it together with the prescriber's reason (an off-licence decision: the
 plan then carries the OUTSIDE_LICENCE warning; without a reason the error shows beside the reason).
-Accept re-plans the same case and creates the patient with plan version 1 (prescribers only).
+Accept re-plans the same case and creates the patient with plan version 1: only in a clinic where the
+user's role may ``create_patient`` (a prescriber; the permission table), and only such clinics are offered.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -19,10 +20,10 @@ from starlette.datastructures import FormData
 from b12care.domain.calendar import parse_interval
 from b12care.domain.errors import B12CareError, InputError
 from b12care.entrypoints.web import case_form
-from b12care.entrypoints.web.session import PageError, PageUser, check_csrf, services_of
+from b12care.entrypoints.web.session import AnyClinicForm, AnyClinicPage, services_of
 from b12care.entrypoints.web.templating import redirect, render
 from b12care.knowledge import list_packs
-from b12care.service.accounts import PRESCRIBERS, Identity
+from b12care.service.accounts import Identity
 from b12care.service.plan_json import plan_to_dict
 from b12care.service.planning import plan_case
 from b12care.service.ports import StorageFaultError
@@ -36,12 +37,8 @@ _UNIT_LETTER = {"day": "d", "week": "w", "month": "m"}
 _OTHER = "maintenance_interval_other"
 """The form field for an interval outside the pack's range (typed, with ``interval_reason``)."""
 _INTERVAL_FIELDS = ("maintenance_interval", "interval_reason")
-
-
-def _prescriber(user: Identity) -> Identity:
-    if user.role not in PRESCRIBERS:
-        raise PageError(403, f"The {user.role} role may not start a plan; a clinician does.")
-    return user
+Planner = Annotated[Identity, AnyClinicPage("create_patient")]
+PlannerForm = Annotated[Identity, AnyClinicForm("create_patient")]
 
 
 def interval_choices(plan: dict[str, Any]) -> list[str]:
@@ -59,7 +56,7 @@ def interval_choices(plan: dict[str, Any]) -> list[str]:
 
 def _context(services: Services, user: Identity, form: case_form.AssessmentForm) -> dict[str, Any]:
     with services.uow() as uow:
-        clinics = {cid: uow.clinics.get(cid).name for cid in sorted(user.clinic_ids)}
+        clinics = {cid: uow.clinics.get(cid).name for cid in user.clinics_where("create_patient")}
     return {
         "user": user,
         "form": form,
@@ -112,8 +109,8 @@ def _previewed(services: Services, user: Identity, values: dict[str, Any]) -> tu
     """The form checked and, when it is right, planned: (page context, the plan or None)."""
     form = case_form.read_assessment(values, tuple(p.id for p in list_packs()))
     clinic = str(values.get("clinic_id") or "")
-    if clinic and not user.sees(clinic):
-        form.errors["clinic_id"] = "not one of your clinics"
+    if clinic and not user.may("create_patient", clinic):
+        form.errors["clinic_id"] = "not one of your clinics where you may start a plan"
     interval, reason, interval_field = chosen_interval(values)
     plan = None
     offered = None
@@ -142,39 +139,34 @@ def _previewed(services: Services, user: Identity, values: dict[str, Any]) -> tu
 
 
 @router.get("/patients/new")
-def new_patient(request: Request, user: PageUser) -> Response:
+def new_patient(request: Request, user: Planner) -> Response:
     """The empty assessment form (start date today)."""
     services = services_of(request)
-    _prescriber(user)
     values = {
         "start_date": services.today().isoformat(),
         "pack": next((p.id for p in list_packs() if p.default), ""),
         "indication": "treatment",
     }
-    if len(user.clinic_ids) == 1:
-        values["clinic_id"] = next(iter(user.clinic_ids))
+    if len(user.clinics_where("create_patient")) == 1:
+        values["clinic_id"] = user.clinics_where("create_patient")[0]
     form = case_form.read_assessment({}, ())
     form.values, form.errors = values, {}
     return render(request, "planner.html", _context(services, user, form))
 
 
 @router.post("/patients/new")
-async def preview(request: Request, user: PageUser) -> Response:
+async def preview(request: Request, user: PlannerForm) -> Response:
     """Check the form and show the plan under it (errors inline, every value kept)."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
-    _prescriber(user)
     services = services_of(request)
     context, plan = await run_in_threadpool(_previewed, services, user, _values(form))
     return render(request, "planner.html", context, 200 if plan is not None else 422)
 
 
 @router.post("/patients/new/accept")
-async def accept(request: Request, user: PageUser) -> Response:
+async def accept(request: Request, user: PlannerForm) -> Response:
     """Create the patient with plan version 1 from the previewed case and the chosen interval."""
     form = await request.form()
-    check_csrf(request, str(form.get("csrf", "")))
-    _prescriber(user)
     services = services_of(request)
     values = _values(form)
     context, plan = await run_in_threadpool(_previewed, services, user, values)

@@ -6,7 +6,10 @@ carries a CSRF token: after login it is an HMAC of the session token (it changes
 needs no server-side store); the login form itself uses a random double-submit cookie.
 
 Pages answer like the API's deps: a patient of another clinic is 404, exactly as one that does not
-exist; a viewer posting a form is 403; no valid session redirects to ``/login``.
+exist; a user whose role in the patient's clinic may not do the page's action (the permission table,
+``service/permissions.py``) is 403; no valid session redirects to ``/login``. Each page declares its
+action with ``PatientPage``/``PatientForm`` (the patient's clinic) or ``AnyClinicPage``/``AnyClinicForm``
+(at least one clinic; the page checks the clinic it acts in) - the route test finds them.
 """
 
 from __future__ import annotations
@@ -14,26 +17,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 
 from b12care.entrypoints.app_state import accounts_of, services_of
 from b12care.service.accounts import AuthenticationError, Identity
+from b12care.service.permissions import PERMISSIONS, Action
 from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import PatientRecord
 
 __all__ = [
     "CSRF_COOKIE",
     "SESSION_COOKIE",
+    "AnyClinicForm",
+    "AnyClinicPage",
     "CsrfField",
     "LoginRequiredError",
     "PageError",
+    "PagePermission",
     "PageUser",
-    "PageWriter",
+    "PatientForm",
+    "PatientPage",
     "accounts_of",
     "check_csrf",
+    "check_permission",
     "csrf_token",
     "patient_for",
     "secure_cookies",
@@ -111,15 +120,71 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise PageError(403, "The form has expired or did not come from this site. Reload and try again.")
 
 
-def page_writer(request: Request, user: PageUser, csrf: CsrfField = "") -> Identity:
-    """A user who may record (not a viewer: 403) posting a form with the session's CSRF token."""
-    check_csrf(request, csrf)
-    if not user.can_write():
-        raise PageError(403, f"The {user.role} role may not record or change anything.")
-    return user
+def check_permission(user: Identity, action: Action, clinic_id: str) -> None:
+    """Refuse (403 page) unless the user's role in ``clinic_id`` may do ``action``."""
+    if not user.may(action, clinic_id):
+        role = user.role_in(clinic_id) or "no"
+        raise PageError(403, f"The {role} role in this clinic may not {action.replace('_', ' ')}.")
 
 
-PageWriter = Annotated[Identity, Depends(page_writer)]
+class PagePermission:
+    """A page's declared action of the permission table; a FastAPI dependency that checks it."""
+
+    def __init__(self, action: Action) -> None:
+        if action not in PERMISSIONS:
+            raise ValueError(f"{action!r} is not an action of the permission table")
+        self.action: Action = action
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.action!r})"
+
+
+class _PatientPage(PagePermission):
+    def __call__(self, request: Request, patient_id: str, user: PageUser) -> Identity:
+        check_permission(user, self.action, patient_for(request, patient_id, user).clinic_id)
+        return user
+
+
+class _PatientForm(PagePermission):
+    def __call__(self, request: Request, patient_id: str, user: PageUser, csrf: CsrfField = "") -> Identity:
+        check_csrf(request, csrf)
+        check_permission(user, self.action, patient_for(request, patient_id, user).clinic_id)
+        return user
+
+
+class _AnyClinicPage(PagePermission):
+    def __call__(self, user: PageUser) -> Identity:
+        if not user.may_somewhere(self.action):
+            raise PageError(403, f"None of your roles may {self.action.replace('_', ' ')}.")
+        return user
+
+
+class _AnyClinicForm(PagePermission):
+    def __call__(self, request: Request, user: PageUser, csrf: CsrfField = "") -> Identity:
+        check_csrf(request, csrf)
+        return _AnyClinicPage(self.action)(user)
+
+
+def PatientPage(action: Action) -> Any:  # noqa: N802 - reads as a type in Annotated[...]
+    """``Annotated[Identity, PatientPage(action)]``: a page of the path's ``{patient_id}`` (404 for a
+    patient of another clinic, 403 when the user's role in its clinic may not ``action``)."""
+    return Depends(_PatientPage(action))
+
+
+def PatientForm(action: Action) -> Any:  # noqa: N802
+    """As ``PatientPage``, for a form posted with the session's CSRF token (403 without it)."""
+    return Depends(_PatientForm(action))
+
+
+def AnyClinicPage(action: Action) -> Any:  # noqa: N802
+    """``Annotated[Identity, AnyClinicPage(action)]``: the user may do ``action`` in at least one of
+    their clinics (the page checks the clinic it acts in)."""
+    return Depends(_AnyClinicPage(action))
+
+
+def AnyClinicForm(action: Action) -> Any:  # noqa: N802
+    """As ``AnyClinicPage``, for a form posted with the session's CSRF token (403 without it)."""
+    return Depends(_AnyClinicForm(action))
 
 
 def patient_for(request: Request, patient_id: str, user: Identity) -> PatientRecord:
