@@ -28,15 +28,16 @@ from b12care.domain.calendar import check_day
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.labs import validate_lab_units
-from b12care.domain.vocabulary import Drug, Route, Test
+from b12care.domain.vocabulary import Test
 from b12care.service.planning import choose_pack
-from b12care.service.records import DoseRecord, DoseStatus, LabRecord, new_id
+from b12care.service.records import DoseRecord, LabRecord, new_id
 from b12care.service.treatment import (
     DoseInput,
     Services,
     check_amount,
-    check_code,
+    check_dose,
     check_storable,
+    dose_record,
     history_from,
     refresh_forecast,
     stored_forecast,
@@ -86,39 +87,9 @@ class ItemResult:
 
 def _dose_record(patient_id: str, dose: DoseInput, actor: str, at: dt.datetime) -> DoseRecord:
     """The dose as a record, with the checks of ``Services.record_dose`` (InputError naming the field)."""
-    check_day(dose.date, "date")
-    check_storable(
-        unit=dose.unit,
-        site=dose.site,
-        lot=dose.lot,
-        given_by=dose.given_by,
-        not_done_reason=dose.not_done_reason,
-        idempotency_key=dose.idempotency_key,
-    )
-    check_amount("dose", dose.dose)
-    check_code("drug", dose.drug, Drug)
-    check_code("route", dose.route, Route)
-    status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
+    check_dose(dose)
     try:
-        return DoseRecord(
-            id=new_id(),
-            patient_id=patient_id,
-            date=dose.date,
-            drug=dose.drug,
-            product=None,
-            dose=dose.dose,
-            dose_unit=dose.unit,
-            route=dose.route,
-            site=dose.site,
-            lot=dose.lot,
-            given_by=dose.given_by,
-            source=dose.source,
-            status=status,
-            not_done_reason=dose.not_done_reason,
-            idempotency_key=dose.idempotency_key,
-            recorded_by=actor,
-            recorded_at=at,
-        )
+        return dose_record(patient_id, dose, actor, at)
     except ValueError as error:  # a record refused its own fields: "field: message"
         field, _, message = str(error).partition(": ")
         raise InputError(field if message else "dose", message or field) from None

@@ -51,6 +51,7 @@ __all__ = [
     "READ_ACTIONS",
     "ROLES",
     "Action",
+    "DeclaredAction",
     "Role",
     "allows",
     "correction_actions",
@@ -138,3 +139,16 @@ def correction_actions(kind: str) -> tuple[Action, ...]:
     if kind == "review":
         return ("mark_entered_in_error", "record_review")
     return ("mark_entered_in_error",)
+
+
+class DeclaredAction:
+    """An action of the table that a route or page declares it needs; each face subclasses it as a
+    dependency that checks the action against the user's role in the clinic acted on."""
+
+    def __init__(self, action: Action) -> None:
+        if action not in PERMISSIONS:
+            raise ValueError(f"{action!r} is not an action of the permission table")
+        self.action: Action = action
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.action!r})"

@@ -333,6 +333,46 @@ def _check_stop(
         )
 
 
+def check_dose(dose: DoseInput) -> None:
+    """Refuse, naming the field, a dose the record cannot hold (every face records doses through this)."""
+    check_day(dose.date, "date")
+    check_storable(
+        unit=dose.unit,
+        site=dose.site,
+        lot=dose.lot,
+        given_by=dose.given_by,
+        not_done_reason=dose.not_done_reason,
+        idempotency_key=dose.idempotency_key,
+    )
+    check_amount("dose", dose.dose)
+    check_code("drug", dose.drug, Drug)
+    check_code("route", dose.route, Route)
+
+
+def dose_record(patient_id: str, dose: DoseInput, actor: str, at: dt.datetime) -> DoseRecord:
+    """The checked dose as a new record of the patient (not done when it has a reason)."""
+    status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
+    return DoseRecord(
+        id=new_id(),
+        patient_id=patient_id,
+        date=dose.date,
+        drug=dose.drug,
+        product=None,
+        dose=dose.dose,
+        dose_unit=dose.unit,
+        route=dose.route,
+        site=dose.site,
+        lot=dose.lot,
+        given_by=dose.given_by,
+        source=dose.source,
+        status=status,
+        not_done_reason=dose.not_done_reason,
+        idempotency_key=dose.idempotency_key,
+        recorded_by=actor,
+        recorded_at=at,
+    )
+
+
 def _dose_content(record: DoseRecord) -> tuple[object, ...]:
     """What a repeated idempotency key must repeat: everything the caller sent about the dose."""
     return (
@@ -451,41 +491,12 @@ class Services:
         return patient
 
     def record_dose(self, patient_id: str, dose: DoseInput, actor: str) -> DoseRecord:
-        """Record a dose (given, or not done with a reason); a repeated idempotency key stores one dose."""
-        check_day(dose.date, "date")
-        check_storable(
-            unit=dose.unit,
-            site=dose.site,
-            lot=dose.lot,
-            given_by=dose.given_by,
-            not_done_reason=dose.not_done_reason,
-            idempotency_key=dose.idempotency_key,
-        )
-        check_amount("dose", dose.dose)
-        check_code("drug", dose.drug, Drug)
-        check_code("route", dose.route, Route)
-        status: DoseStatus = "not_done" if dose.not_done_reason else "completed"
+        """Record a dose (given, or not done with a reason); a repeated idempotency key stores one dose,
+        and a key repeated with other content is refused (ConflictingInputError) with nothing stored."""
+        check_dose(dose)
 
         def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
-            record = DoseRecord(
-                id=new_id(),
-                patient_id=patient_id,
-                date=dose.date,
-                drug=dose.drug,
-                product=None,
-                dose=dose.dose,
-                dose_unit=dose.unit,
-                route=dose.route,
-                site=dose.site,
-                lot=dose.lot,
-                given_by=dose.given_by,
-                source=dose.source,
-                status=status,
-                not_done_reason=dose.not_done_reason,
-                idempotency_key=dose.idempotency_key,
-                recorded_by=actor,
-                recorded_at=at,
-            )
+            record = dose_record(patient_id, dose, actor, at)
             stored = uow.doses.add(record)
             if stored.id != record.id and _dose_content(stored) != _dose_content(record):
                 raise ConflictingInputError(

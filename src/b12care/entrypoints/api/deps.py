@@ -25,7 +25,7 @@ from b12care.config import Settings
 from b12care.entrypoints.app_state import accounts_of as accounts
 from b12care.entrypoints.app_state import services_of as services
 from b12care.service.accounts import Accounts, AuthenticationError, Identity, PermissionDeniedError
-from b12care.service.permissions import PERMISSIONS, Action, correction_actions
+from b12care.service.permissions import Action, DeclaredAction, correction_actions
 from b12care.service.ports import EntryRepository, RecordNotFoundError, UnitOfWork
 from b12care.service.records import PatientRecord
 from b12care.service.treatment import EntryKind, Services
@@ -103,17 +103,9 @@ def patient_in_scope(
     return patient
 
 
-class Permission:
+class Permission(DeclaredAction):
     """A route's declared action of the permission table; a FastAPI dependency that checks it (the
     route test finds these in every route's dependencies)."""
-
-    def __init__(self, action: Action) -> None:
-        if action not in PERMISSIONS:
-            raise ValueError(f"{action!r} is not an action of the permission table")
-        self.action: Action = action
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.action!r})"
 
 
 class _OfPatient(Permission):

@@ -24,7 +24,7 @@ from fastapi import Depends, Form, Request
 
 from b12care.entrypoints.app_state import accounts_of, services_of
 from b12care.service.accounts import AuthenticationError, Identity
-from b12care.service.permissions import PERMISSIONS, Action
+from b12care.service.permissions import Action, DeclaredAction
 from b12care.service.ports import RecordNotFoundError
 from b12care.service.records import PatientRecord
 
@@ -127,16 +127,8 @@ def check_permission(user: Identity, action: Action, clinic_id: str) -> None:
         raise PageError(403, f"The {role} role in this clinic may not {action.replace('_', ' ')}.")
 
 
-class PagePermission:
+class PagePermission(DeclaredAction):
     """A page's declared action of the permission table; a FastAPI dependency that checks it."""
-
-    def __init__(self, action: Action) -> None:
-        if action not in PERMISSIONS:
-            raise ValueError(f"{action!r} is not an action of the permission table")
-        self.action: Action = action
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.action!r})"
 
 
 class _PatientPage(PagePermission):
