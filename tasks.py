@@ -3,6 +3,7 @@
 
     python3 tasks.py run    # set up .venv and start the web app with the demo clinic (embedded SQLite)
     python3 tasks.py test   # set up .venv with the dev tools and run every check and test
+    python3 tasks.py check  # the fast inner loop: lint, types, import contracts, engine and scenario tests
 
 Standard library only: this file is what creates the environment everything else runs in.
 """
@@ -238,7 +239,22 @@ def task_test() -> None:
     run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
 
-TASKS = {"run": task_run, "test": task_test}
+FAST_TESTS = ["tests/unit", "tests/property", "tests/knowledge", "tests/scenarios"]
+
+
+def task_check() -> None:
+    """The fast inner loop: lint, types, import contracts and the tests that need no database server,
+    browser, root or network (the clinical engine, its properties, the packs and the scenario suite)."""
+    ensure_venv("dev")
+    tool = lambda name: str(BIN / name)  # noqa: E731
+    run([tool("ruff"), "check", "src", "tests", "benchmarks", "tasks.py"])
+    run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])
+    run([tool("mypy")])
+    run([tool("lint-imports")])
+    run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *FAST_TESTS])
+
+
+TASKS = {"run": task_run, "test": task_test, "check": task_check}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
