@@ -37,6 +37,7 @@ from b12care.service.treatment import (
     check_amount,
     check_dose,
     check_storable,
+    dose_content,
     dose_record,
     history_from,
     refresh_forecast,
@@ -109,29 +110,13 @@ def _lab_record(patient_id: str, lab: LabInput, actor: str, at: dt.datetime) -> 
         raise InputError(field if message else "value", message or field) from None
 
 
-def _dose_content(record: DoseRecord) -> tuple[object, ...]:
-    return (
-        record.date,
-        record.drug,
-        record.dose,
-        record.dose_unit,
-        record.route,
-        record.site,
-        record.lot,
-        record.given_by,
-        record.source,
-        record.status,
-        record.not_done_reason,
-    )
-
-
 def _lab_content(record: LabRecord) -> tuple[object, ...]:
     return (record.test, record.value, record.unit, record.date)
 
 
 def _same(stored: DoseRecord | LabRecord, new: DoseRecord | LabRecord) -> bool:
     if isinstance(stored, DoseRecord) and isinstance(new, DoseRecord):
-        return _dose_content(stored) == _dose_content(new)
+        return dose_content(stored) == dose_content(new)
     if isinstance(stored, LabRecord) and isinstance(new, LabRecord):
         return _lab_content(stored) == _lab_content(new)
     return False

@@ -373,7 +373,7 @@ def dose_record(patient_id: str, dose: DoseInput, actor: str, at: dt.datetime) -
     )
 
 
-def _dose_content(record: DoseRecord) -> tuple[object, ...]:
+def dose_content(record: DoseRecord) -> tuple[object, ...]:
     """What a repeated idempotency key must repeat: everything the caller sent about the dose."""
     return (
         record.date,
@@ -498,7 +498,7 @@ class Services:
         def add(uow: UnitOfWork, at: dt.datetime) -> DoseRecord:
             record = dose_record(patient_id, dose, actor, at)
             stored = uow.doses.add(record)
-            if stored.id != record.id and _dose_content(stored) != _dose_content(record):
+            if stored.id != record.id and dose_content(stored) != dose_content(record):
                 raise ConflictingInputError(
                     "idempotency_key",
                     f"{dose.idempotency_key!r} already stands for another dose ({_dose_summary(stored)}); "
