@@ -171,6 +171,22 @@ def test_the_csv_export_lists_the_recall_list_and_defuses_formulas(
     assert {r["clinic"] for r in rows} == {"Riverside Surgery"}
 
 
+def test_downloading_the_recall_csv_is_audited_as_an_export_of_the_clinic_by_the_user(
+    client: TestClient, clinics: Clinics
+) -> None:
+    """The recall list names patients: like every export of the record (security probe L7's sibling)."""
+    clinics.add_patient(name="Ann Plain", reference="X-2")
+    log_in(client, clinics, "nurse.a")
+
+    client.get("/recall.csv?status=due")
+
+    with clinics.services.uow() as uow:
+        entries = [e for e in uow.audit.for_entity("clinic", clinics.clinic_a) if e.action == "record.export"]
+        other = [e for e in uow.audit.for_entity("clinic", clinics.clinic_b) if e.action == "record.export"]
+    assert [(e.actor, e.detail["format"], e.detail["status"]) for e in entries] == [("nurse.a", "csv", "due")]
+    assert other == []
+
+
 def test_the_csv_export_follows_the_filters(
     client: TestClient, clinics: Clinics, clock: MovableClock
 ) -> None:

@@ -37,7 +37,14 @@ from b12care.service.records import (
     new_id,
 )
 
-__all__ = ["BATCH", "CSV_COLUMNS", "csv_chunks", "patients_to_export", "spreadsheet_safe"]
+__all__ = [
+    "BATCH",
+    "CSV_COLUMNS",
+    "audit_recall_export",
+    "csv_chunks",
+    "patients_to_export",
+    "spreadsheet_safe",
+]
 
 BATCH = 500
 """Patients read per query batch (one ``IN (...)`` per table), so a large clinic streams in pieces."""
@@ -92,6 +99,23 @@ def patients_to_export(
         uow.audit.append(AuditEntry(new_id(), clock(), actor, "record.export", entity, entity_id, detail))
         uow.commit()
     return found
+
+
+def audit_recall_export(
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    actor: str,
+    clinic_ids: Sequence[str],
+    detail: AuditDetail,
+) -> None:
+    """Audit a download of the recall list (names, references and dates of the patients on it) as an
+    export of each clinic it covers (``record.export``, entity ``clinic``), as every export is."""
+    with uow_factory() as uow:
+        for clinic_id in clinic_ids:
+            entry = AuditEntry(new_id(), clock(), actor, "record.export", "clinic", clinic_id, dict(detail))
+            uow.audit.append(entry)
+        uow.commit()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from b12care.entrypoints.web.session import AnyClinicPage, PageError, services_o
 from b12care.entrypoints.web.templating import render, with_security_headers
 from b12care.service.accounts import Identity
 from b12care.service.dashboard import CATEGORIES, Category, count_dashboard, list_category
-from b12care.service.export import spreadsheet_safe
+from b12care.service.export import audit_recall_export, spreadsheet_safe
 from b12care.service.records import FORECAST_STATUSES, PatientRecord, RecallEntry
 from b12care.service.treatment import Services
 
@@ -184,6 +184,10 @@ def recall_csv(
     """The recall list (with the dashboard's filters) as CSV, every line."""
     services = services_of(request)
     filters = _filters(user, view, clinic, status, "")
+    detail: dict[str, str | int] = {"format": "csv", "list": "recall", "view": view, "status": status}
+    audit_recall_export(
+        services.uow, services.clock, actor=user.username, clinic_ids=filters.clinics(user), detail=detail
+    )
     rows = _csv_rows(services, user, filters, _clinic_names(services, user))
     name = f"recall-{services.today().isoformat()}.csv"
     response = StreamingResponse(
