@@ -27,12 +27,28 @@ PASSWORD = "correct horse battery"
 PUBLIC_URL = "https://b12.example.org"
 ROLES = ("admin", "clinician", "nurse", "viewer")
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # still argon2id
+PLANNER_CASE: dict[str, str] = {
+    "reference": "H-100",
+    "name": "Pat Planned",
+    "pack": "uk-nice-2024",
+    "start_date": "2026-01-05",
+    "patient.birth_date": "1958-03-14",
+    "patient.sex": "female",
+    "cause": "autoimmune_gastritis",
+    "indication": "treatment",
+    "labs[0].test": "total_b12",
+    "labs[0].value": "120",
+    "labs[0].unit": "ng/L",
+    "labs[0].date": "2026-01-02",
+}
+"""The example case (pernicious anaemia, UK pack) as the web plan builder's form posts it."""
 
 __all__ = [
     "EXAMPLE_CASE",
     "FAST_HASHER",
     "NOW",
     "PASSWORD",
+    "PLANNER_CASE",
     "PUBLIC_URL",
     "ROLES",
     "ROOT",

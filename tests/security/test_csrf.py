@@ -14,32 +14,18 @@ import pytest
 from fastapi import FastAPI
 from security_helpers import fill_path, http_routes, row_counts
 
-from app_helpers import PASSWORD, SECRET, TestClient, World
+from app_helpers import PASSWORD, PLANNER_CASE, SECRET, TestClient, World
 from b12care.bootstrap import App
 from b12care.entrypoints.web import router as web_router
 from b12care.entrypoints.web.session import CSRF_COOKIE, SESSION_COOKIE, csrf_token
 from b12care.service.treatment import DoseInput
 
 WEB_POSTS = [path for method, path in http_routes(web_router.routes) if method == "POST"]
-_CASE = {
-    "reference": "H-100",
-    "name": "Pat Planned",
-    "pack": "uk-nice-2024",
-    "start_date": "2026-01-05",
-    "patient.birth_date": "1958-03-14",
-    "patient.sex": "female",
-    "cause": "autoimmune_gastritis",
-    "indication": "treatment",
-    "labs[0].test": "total_b12",
-    "labs[0].value": "120",
-    "labs[0].unit": "ng/L",
-    "labs[0].date": "2026-01-02",
-}
 VALID_FORMS: dict[str, dict[str, Any]] = {
     "/login": {"username": "admin.a", "password": PASSWORD, "next": "/"},
     "/logout": {},
-    "/patients/new": _CASE,
-    "/patients/new/accept": _CASE,
+    "/patients/new": PLANNER_CASE,
+    "/patients/new/accept": PLANNER_CASE,
     "/patients/{patient_id}/doses": {
         "date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM",
     },

@@ -16,33 +16,11 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from web_helpers import Clinics, MovableClock, example_case, log_in
+from web_helpers import Clinics, MovableClock, example_case, log_in, plan_form
 
 from b12care.domain.history import ReviewDecision
 
 REASON = "symptoms return after 5 weeks"
-
-
-def _plan_form(clinics: Clinics, csrf: str, **changes: Any) -> dict[str, Any]:
-    """The example case (pernicious anaemia, UK pack) as the plan builder posts it."""
-    form: dict[str, Any] = {
-        "csrf": csrf,
-        "clinic_id": clinics.clinic_a,
-        "reference": "H-100",
-        "name": "Pat Planned",
-        "pack": "uk-nice-2024",
-        "start_date": "2026-01-05",
-        "patient.birth_date": "1958-03-14",
-        "patient.sex": "female",
-        "cause": "autoimmune_gastritis",
-        "indication": "treatment",
-        "labs[0].test": "total_b12",
-        "labs[0].value": "120",
-        "labs[0].unit": "ng/L",
-        "labs[0].date": "2026-01-02",
-    }
-    form.update(changes)
-    return form
 
 
 def _input_tag(page: str, name: str) -> str:
@@ -86,7 +64,7 @@ def test_the_plan_builder_offers_an_interval_outside_the_licence_with_a_labelled
 ) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    page = client.post("/patients/new", data=_plan_form(clinics, csrf)).text
+    page = client.post("/patients/new", data=plan_form(clinics, csrf)).text
 
     form = page.split('<form method="post" action="/patients/new"', 1)[1].split("</form>", 1)[0]
     assert f'name="csrf" value="{csrf}"' in form
@@ -100,7 +78,7 @@ def test_an_interval_outside_the_licence_without_a_reason_shows_the_error_beside
 ) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    response = client.post("/patients/new", data=_plan_form(clinics, csrf, maintenance_interval_other="1m"))
+    response = client.post("/patients/new", data=plan_form(clinics, csrf, maintenance_interval_other="1m"))
 
     page = response.text
     assert response.status_code == 422
@@ -118,7 +96,7 @@ def test_accepting_an_interval_outside_the_licence_without_a_reason_creates_nobo
     csrf = log_in(client, clinics, "clinician.a")
 
     response = client.post(
-        "/patients/new/accept", data=_plan_form(clinics, csrf, maintenance_interval_other="1m")
+        "/patients/new/accept", data=plan_form(clinics, csrf, maintenance_interval_other="1m")
     )
 
     assert response.status_code == 422
@@ -133,7 +111,7 @@ def test_a_malformed_interval_outside_the_range_is_shown_beside_its_own_input(
 
     response = client.post(
         "/patients/new",
-        data=_plan_form(clinics, csrf, maintenance_interval_other="soon", interval_reason="x"),
+        data=plan_form(clinics, csrf, maintenance_interval_other="soon", interval_reason="x"),
     )
 
     assert response.status_code == 422
@@ -148,7 +126,7 @@ def test_an_interval_outside_the_licence_with_a_reason_previews_the_outside_lice
 
     response = client.post(
         "/patients/new",
-        data=_plan_form(clinics, csrf, maintenance_interval_other="1m", interval_reason=REASON),
+        data=plan_form(clinics, csrf, maintenance_interval_other="1m", interval_reason=REASON),
     )
 
     assert response.status_code == 200
@@ -164,7 +142,7 @@ def test_accepting_an_interval_outside_the_licence_keeps_the_reason_on_plan_vers
 
     response = client.post(
         "/patients/new/accept",
-        data=_plan_form(clinics, csrf, maintenance_interval_other="1m", interval_reason=REASON),
+        data=plan_form(clinics, csrf, maintenance_interval_other="1m", interval_reason=REASON),
     )
 
     assert response.status_code == 303

@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from web_helpers import Clinics, log_in
-
-
-def _form(clinics: Clinics, csrf: str, **changes: Any) -> dict[str, Any]:
-    """The example case (pernicious anaemia, UK pack) as the form posts it."""
-    form: dict[str, Any] = {
-        "csrf": csrf,
-        "clinic_id": clinics.clinic_a,
-        "reference": "H-100",
-        "name": "Pat Planned",
-        "pack": "uk-nice-2024",
-        "start_date": "2026-01-05",
-        "patient.birth_date": "1958-03-14",
-        "patient.sex": "female",
-        "cause": "autoimmune_gastritis",
-        "indication": "treatment",
-        "labs[0].test": "total_b12",
-        "labs[0].value": "120",
-        "labs[0].unit": "ng/L",
-        "labs[0].date": "2026-01-02",
-    }
-    form.update(changes)
-    return form
+from web_helpers import Clinics, log_in, plan_form
 
 
 def test_the_preview_shows_schedule_milestones_rationale_with_citations_and_grades(
@@ -39,7 +16,7 @@ def test_the_preview_shows_schedule_milestones_rationale_with_citations_and_grad
 ) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    response = client.post("/patients/new", data=_form(clinics, csrf))
+    response = client.post("/patients/new", data=plan_form(clinics, csrf))
 
     assert response.status_code == 200
     page = response.text
@@ -57,8 +34,8 @@ def test_the_maintenance_interval_is_chosen_inside_the_packs_range(
 ) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    page = client.post("/patients/new", data=_form(clinics, csrf)).text
-    chosen = client.post("/patients/new", data=_form(clinics, csrf, maintenance_interval="3m")).text
+    page = client.post("/patients/new", data=plan_form(clinics, csrf)).text
+    chosen = client.post("/patients/new", data=plan_form(clinics, csrf, maintenance_interval="3m")).text
 
     assert '<option value="2m"' in page
     assert '<option value="3m"' in page
@@ -69,7 +46,7 @@ def test_the_maintenance_interval_is_chosen_inside_the_packs_range(
 def test_an_interval_outside_the_range_is_shown_at_its_input(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    response = client.post("/patients/new/accept", data=_form(clinics, csrf, maintenance_interval="9m"))
+    response = client.post("/patients/new/accept", data=plan_form(clinics, csrf, maintenance_interval="9m"))
 
     assert response.status_code == 422
     assert "maintenance_interval" in response.text
@@ -79,7 +56,8 @@ def test_an_interval_outside_the_range_is_shown_at_its_input(client: TestClient,
 def test_a_critical_warning_is_an_alert_that_cannot_be_missed(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    page = client.post("/patients/new", data=_form(clinics, csrf, conditions=["leber_optic_atrophy"])).text
+    form = plan_form(clinics, csrf, conditions=["leber_optic_atrophy"])
+    page = client.post("/patients/new", data=form).text
 
     alert = page.split('<div class="alert critical" role="alert">', 1)[1].split("</div>", 1)[0]
     assert "NEURO_SPECIALIST_ADVICE" in alert
@@ -87,7 +65,7 @@ def test_a_critical_warning_is_an_alert_that_cannot_be_missed(client: TestClient
 
 def test_field_errors_are_shown_inline_and_every_value_is_kept(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "clinician.a")
-    form = _form(
+    form = plan_form(
         clinics,
         csrf,
         **{"patient.birth_date": "", "labs[1].test": "mma", "labs[1].value": "0.5", "labs[1].unit": "ng/L"},
@@ -111,7 +89,7 @@ def test_a_unit_that_does_not_fit_the_test_is_shown_at_its_lab_row(
     client: TestClient, clinics: Clinics
 ) -> None:
     csrf = log_in(client, clinics, "clinician.a")
-    form = _form(
+    form = plan_form(
         clinics,
         csrf,
         **{"labs[0].value": "", "labs[2].test": "total_b12", "labs[2].value": "150", "labs[2].unit": "g/L"},
@@ -127,7 +105,7 @@ def test_a_unit_that_does_not_fit_the_test_is_shown_at_its_lab_row(
 def test_accepting_creates_the_patient_and_opens_their_page(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    response = client.post("/patients/new/accept", data=_form(clinics, csrf, maintenance_interval="2m"))
+    response = client.post("/patients/new/accept", data=plan_form(clinics, csrf, maintenance_interval="2m"))
 
     assert response.status_code == 303
     patients = clinics.services.patients(clinics.clinic_a)
@@ -143,7 +121,7 @@ def test_accepting_creates_the_patient_and_opens_their_page(client: TestClient, 
 def test_a_plan_cannot_be_accepted_for_a_clinic_of_someone_else(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "clinician.a")
 
-    response = client.post("/patients/new/accept", data=_form(clinics, csrf, clinic_id=clinics.clinic_b))
+    response = client.post("/patients/new/accept", data=plan_form(clinics, csrf, clinic_id=clinics.clinic_b))
 
     assert response.status_code == 422
     assert "not one of your clinics" in response.text
@@ -153,7 +131,7 @@ def test_a_plan_cannot_be_accepted_for_a_clinic_of_someone_else(client: TestClie
 def test_a_nurse_cannot_accept_a_plan(client: TestClient, clinics: Clinics) -> None:
     csrf = log_in(client, clinics, "nurse.a")
 
-    response = client.post("/patients/new/accept", data=_form(clinics, csrf))
+    response = client.post("/patients/new/accept", data=plan_form(clinics, csrf))
 
     assert response.status_code == 403
     assert clinics.services.patients(clinics.clinic_a) == []
@@ -166,7 +144,7 @@ def test_a_name_with_terminal_escapes_is_refused_at_its_field_and_nothing_is_sto
     csrf = log_in(client, clinics, "clinician.a")
 
     response = client.post(
-        "/patients/new/accept", data=_form(clinics, csrf, name="Eve\x1b]0;pwned\x07\x1b[31mRED")
+        "/patients/new/accept", data=plan_form(clinics, csrf, name="Eve\x1b]0;pwned\x07\x1b[31mRED")
     )
 
     assert response.status_code == 422

@@ -7,13 +7,27 @@ import json
 import re
 from typing import Any
 
-from app_helpers import EXAMPLE_CASE, PASSWORD, ROLES, SECRET, MovableClock, TestClient, World
+from app_helpers import EXAMPLE_CASE, PASSWORD, PLANNER_CASE, ROLES, SECRET, MovableClock, TestClient, World
 from b12care.entrypoints.web.session import SESSION_COOKIE, csrf_token
 
-__all__ = ["PASSWORD", "ROLES", "Clinics", "MovableClock", "example_case", "hidden_csrf", "log_in"]
+__all__ = [
+    "PASSWORD",
+    "ROLES",
+    "Clinics",
+    "MovableClock",
+    "example_case",
+    "hidden_csrf",
+    "log_in",
+    "plan_form",
+]
 
 Clinics = World
 """Two clinics; in clinic A a user of every role (``<role>.a``), in clinic B a nurse (``nurse.b``)."""
+
+
+def plan_form(clinics: Clinics, csrf: str, **changes: Any) -> dict[str, Any]:
+    """The plan builder's form for the example case in clinic A, with ``changes``."""
+    return {"csrf": csrf, "clinic_id": clinics.clinic_a, **PLANNER_CASE, **changes}
 
 
 def log_in(client: TestClient, clinics: Clinics, username: str) -> str:
