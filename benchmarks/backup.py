@@ -24,10 +24,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from b12care.adapters.db.tables import clinics
+from b12care.application.demo import seed_demo
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.service.demo import seed_demo
-from b12care.service.treatment import Services
 
 CLI = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "b12care"
 AS_OF = dt.date(2026, 11, 24)

@@ -28,11 +28,11 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from b12care.adapters.db.tables import clinics
+from b12care.application.accounts import Accounts
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
 from b12care.entrypoints.api.app import create_app
 from b12care.entrypoints.web.session import SESSION_COOKIE
-from b12care.service.accounts import Accounts
 from bench_db import BenchDatabase
 from recall import AS_OF, AT, build
 

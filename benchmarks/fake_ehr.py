@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from b12care.adapters.fhir.outbound import export_patient
-from b12care.service.case_file import parse_case_json
-from b12care.service.records import LabRecord, new_id
-from b12care.service.treatment import Services
+from b12care.application.case_file import parse_case_json
+from b12care.application.records import LabRecord, new_id
+from b12care.application.treatment import Services
 
 __all__ = [
     "ALGORITHMS",

@@ -76,9 +76,9 @@ def time_import(database_url: str, entries: int) -> dict[str, Any]:
     Written against the importer's oldest signature (positional), so a baseline tree runs it too.
     """
     from b12care.adapters.fhir.importer import import_bundle
+    from b12care.application.treatment import Services
     from b12care.bootstrap import bootstrap
     from b12care.config import Settings
-    from b12care.service.treatment import Services
 
     bundle = probe_bundle("HA1", entries)
     with bootstrap(Settings(database_url=database_url)) as app:
@@ -136,10 +136,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 def _seed(database_url: str, others: int, imports: int) -> tuple[str, list[str], list[str]]:
     """Clinic A with the imports' patients HA1, HA2, ..., ``others`` more patients and two nurses."""
+    from b12care.application.accounts import Accounts
+    from b12care.application.treatment import Services
     from b12care.bootstrap import bootstrap
     from b12care.config import Settings
-    from b12care.service.accounts import Accounts
-    from b12care.service.treatment import Services
 
     with bootstrap(Settings(database_url=database_url, secret_key=SECRET)) as app:
         services = Services(app.uow, app.clock)

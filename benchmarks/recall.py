@@ -30,10 +30,10 @@ from sqlalchemy.sql import Select
 
 from b12care.adapters.db.forecasts import NO_DUE_DATE, recall_statement
 from b12care.adapters.db.tables import clinics, patients, recall_timeline, stored_forecasts
+from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
 from b12care.domain.recall import RECALL_STATUSES, urgency
-from b12care.service.treatment import Services
 from bench_db import BenchDatabase, random_uuid
 
 NAME = "b12care_bench"

@@ -39,13 +39,13 @@ from sqlalchemy import func, insert, select
 from b12care.adapters.db.forecasts import NO_DUE_DATE
 from b12care.adapters.db.tables import clinics, doses, patients, plan_versions, reviews, stored_forecasts
 from b12care.adapters.db.tables import symptom_checks as symptom_table
+from b12care.application.case_file import parse_case_json
+from b12care.application.demo import STAGES
+from b12care.application.planning import choose_pack
+from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
 from b12care.domain.plan import build_plan
-from b12care.service.case_file import parse_case_json
-from b12care.service.demo import STAGES
-from b12care.service.planning import choose_pack
-from b12care.service.treatment import Services
 from bench_db import BenchDatabase, random_uuid
 
 NAME = "b12care_bench_recompute"

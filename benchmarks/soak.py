@@ -61,11 +61,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from b12care.application.accounts import Accounts
+from b12care.application.demo import seed_demo
+from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
-from b12care.service.accounts import Accounts
-from b12care.service.demo import seed_demo
-from b12care.service.treatment import Services
 from bench_db import BenchDatabase
 from fake_ehr import ALGORITHMS, SERVICE, hook_request, load_private_key, sign, write_keys
 from loopback import Server, free_port, load_average, percentile, server_stack, start_server

@@ -12,8 +12,8 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 
-from b12care.service.accounts import Accounts
-from b12care.service.treatment import Services
+from b12care.application.accounts import Accounts
+from b12care.application.treatment import Services
 
 with warnings.catch_warnings():  # starlette asks for httpx2, which is not a dependency of ours
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from b12care.application.ports import Clock, UnitOfWorkFactory
 from b12care.config import Settings
-from b12care.service.ports import Clock, UnitOfWorkFactory
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load on the first bootstrap(), not on import (CLI start-up)
     from sqlalchemy import Engine

@@ -13,7 +13,7 @@ import pytest
 from api_helpers import World
 
 from app_helpers import MovableClock, TestClient
-from b12care.service.records import DoseRecord, new_id
+from b12care.application.records import DoseRecord, new_id
 
 RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"

@@ -8,9 +8,9 @@ import pytest
 from api_helpers import World, new_patient
 from fastapi.testclient import TestClient
 
-from b12care.service.case_file import parse_case
-from b12care.service.plan_json import plan_to_dict
-from b12care.service.planning import plan_case
+from b12care.application.case_file import parse_case
+from b12care.application.plan_json import plan_to_dict
+from b12care.application.planning import plan_case
 
 
 def test_a_clinician_creates_a_patient_with_plan_version_1_and_its_forecast(

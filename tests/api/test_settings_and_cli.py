@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from b12care.application.accounts import Accounts
 from b12care.bootstrap import bootstrap
 from b12care.config import SECRET_FILE_NAME, ConfigurationError, Settings
-from b12care.service.accounts import Accounts
 
 
 @pytest.fixture

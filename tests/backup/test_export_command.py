@@ -23,9 +23,9 @@ from backup_builders import (
 from fhir.resources.R4B.bundle import Bundle
 from tests.conftest import CliResult
 
+from b12care.application.export import CSV_COLUMNS, spreadsheet_safe
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.output import write_private
-from b12care.service.export import CSV_COLUMNS, spreadsheet_safe
 
 Run = Callable[..., CliResult]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -11,8 +11,8 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from app_helpers import TestClient, World
-from b12care.service.export import CSV_COLUMNS
-from b12care.service.treatment import DoseInput
+from b12care.application.export import CSV_COLUMNS
+from b12care.application.treatment import DoseInput
 
 
 @pytest.fixture

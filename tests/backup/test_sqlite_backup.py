@@ -20,7 +20,7 @@ from b12care.adapters.db import backup_sqlite
 from b12care.adapters.db.backup import backup_database, checksum_path, restore_database
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to
-from b12care.service.records import ClinicRecord, new_id
+from b12care.application.records import ClinicRecord, new_id
 
 Run = Callable[..., CliResult]
 NOW = dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from icalendar import Calendar
 
+from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import App
-from b12care.service.treatment import DoseInput, Services
 
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"
 INJECTION = "Vitamin B12 injection (hydroxocobalamin 1 mg IM)"

@@ -7,8 +7,8 @@ import datetime as dt
 from calendar_helpers import INJECTION, add_patient, confirmed, dose_dates, events, give, parse
 
 from b12care.adapters.calendar.feed import calendar_for
+from b12care.application.treatment import Services
 from b12care.bootstrap import App
-from b12care.service.treatment import Services
 
 LOADING = [dt.date(2026, 1, d) for d in (5, 7, 9, 12, 14, 16)]
 

@@ -9,10 +9,10 @@ from typing import Any
 from calendar_helpers import EXAMPLE_CASE
 
 from b12care.adapters.calendar.projection import Projection, project
+from b12care.application.case_file import parse_case_json
+from b12care.application.forecasting import forecast_case
 from b12care.domain.history import AdministeredDose, History, Review
 from b12care.knowledge.loader import load_pack
-from b12care.service.case_file import parse_case_json
-from b12care.service.forecasting import forecast_case
 
 
 def _project(history: History, as_of: dt.date, **changes: Any) -> Projection:

@@ -16,8 +16,8 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import App
-from b12care.service.treatment import DoseInput, Services
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"

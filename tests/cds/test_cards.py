@@ -9,13 +9,13 @@ import json
 from cds_builders import EXAMPLE_CASE, LOADING
 
 from b12care.adapters.cds.orders import draft_orders
+from b12care.application.case_file import parse_case_json
+from b12care.application.cds_cards import card_to_json, patient_view_cards
+from b12care.application.forecasting import forecast_case
+from b12care.application.planning import choose_pack
+from b12care.application.records import PatientRecord, PlanVersionRecord
+from b12care.application.treatment import PatientView
 from b12care.domain.history import AdministeredDose, History
-from b12care.service.case_file import parse_case_json
-from b12care.service.cds_cards import card_to_json, patient_view_cards
-from b12care.service.forecasting import forecast_case
-from b12care.service.planning import choose_pack
-from b12care.service.records import PatientRecord, PlanVersionRecord
-from b12care.service.treatment import PatientView
 
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from cds_builders import EXAMPLE_CASE, LOADING, Clinic, load_request
 
+from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import App
 from b12care.domain.history import ReviewDecision
-from b12care.service.treatment import DoseInput, Services
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

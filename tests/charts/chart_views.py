@@ -7,11 +7,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from b12care.domain.knowledge import Pack
-from b12care.service.case_file import parse_case_json
-from b12care.service.forecasting import forecast_case
-from b12care.service.planning import choose_pack
-from b12care.service.records import (
+from b12care.application.case_file import parse_case_json
+from b12care.application.forecasting import forecast_case
+from b12care.application.planning import choose_pack
+from b12care.application.records import (
     DoseRecord,
     EnteredInError,
     LabRecord,
@@ -20,7 +19,8 @@ from b12care.service.records import (
     SymptomCheckRecord,
     new_id,
 )
-from b12care.service.treatment import PatientView, history_from
+from b12care.application.treatment import PatientView, history_from
+from b12care.domain.knowledge import Pack
 
 CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)

@@ -11,8 +11,8 @@ from chart_views import NOW, NURSE, START, Record, build_record, given, lab, loa
 
 from b12care.adapters.charts.series import BandSpan, timeline_data
 from b12care.adapters.charts.timeline import timeline_svg
+from b12care.application.records import EnteredInError
 from b12care.domain.knowledge import Bands
-from b12care.service.records import EnteredInError
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from b12care.application.accounts import Accounts
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.service.accounts import Accounts
 
 PASSWORD = "a long enough password\n"
 Run = Callable[..., Any]  # the run_cli fixture of tests/conftest.py

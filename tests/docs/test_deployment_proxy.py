@@ -19,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from b12care.application.accounts import Accounts
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
 from b12care.entrypoints.web.session import CSRF_COOKIE, SESSION_COOKIE
-from b12care.service.accounts import Accounts
-from b12care.service.treatment import Services
 
 B12CARE = str(Path(sys.executable).parent / "b12care")
 PASSWORD = "correct horse battery staple"

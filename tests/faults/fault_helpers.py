@@ -27,11 +27,11 @@ from typing import Any
 import httpx
 
 from app_helpers import EXAMPLE_CASE, FAST_HASHER, PASSWORD, SECRET
+from b12care.application.accounts import Accounts
+from b12care.application.ports import UnitOfWork
+from b12care.application.treatment import Services, load_history, stored_forecast
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.service.accounts import Accounts
-from b12care.service.ports import UnitOfWork
-from b12care.service.treatment import Services, load_history, stored_forecast
 
 B12CARE = str(Path(sys.executable).parent / "b12care")
 READY_SECONDS = 60.0  # a server start (imports, migrations, workers) on 2 busy cores

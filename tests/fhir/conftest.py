@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
-from b12care.service.treatment import Services
 
 NOW = dt.datetime(2026, 1, 20, 9, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,8 +12,8 @@ from fhir.resources.R4B.bundle import Bundle
 
 from b12care.adapters.fhir.importer import import_bundle
 from b12care.adapters.fhir.outbound import export_patient_record
+from b12care.application.treatment import DoseInput, Services
 from b12care.domain.errors import InputError
-from b12care.service.treatment import DoseInput, Services
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

@@ -30,9 +30,9 @@ from b12care.adapters.fhir.inbound import (
 )
 from b12care.adapters.fhir.outbound import export_patient_record
 from b12care.adapters.fhir.r4 import R4_R4B_DIFFERENCES, bundle_as_r4b, check_r4
+from b12care.application.treatment import DoseInput, Services
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
-from b12care.service.treatment import DoseInput, Services
 
 EXAMPLES = Path(__file__).parent / "examples" / "r4"
 FILES = sorted(EXAMPLES.glob("*.json"))

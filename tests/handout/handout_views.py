@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from b12care.application.case_file import parse_case_json
+from b12care.application.forecasting import forecast_case
+from b12care.application.planning import choose_pack
+from b12care.application.records import DoseRecord, PatientRecord, PlanVersionRecord, new_id
+from b12care.application.treatment import PatientView, history_from
 from b12care.domain.history import History
 from b12care.domain.knowledge import Pack
-from b12care.service.case_file import parse_case_json
-from b12care.service.forecasting import forecast_case
-from b12care.service.planning import choose_pack
-from b12care.service.records import DoseRecord, PatientRecord, PlanVersionRecord, new_id
-from b12care.service.treatment import PatientView, history_from
 
 CASE = Path(__file__).resolve().parents[2] / "examples" / "pernicious-anaemia.json"
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)

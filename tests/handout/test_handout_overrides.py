@@ -11,10 +11,10 @@ import json
 from handout_views import CASE, TODAY, patient_view
 
 from b12care.adapters.handout.text import handout_as_text
+from b12care.application.forecasting import forecast_case
+from b12care.application.handout import Handout, build_handout
+from b12care.application.treatment import PatientView
 from b12care.domain.history import Review
-from b12care.service.forecasting import forecast_case
-from b12care.service.handout import Handout, build_handout
-from b12care.service.treatment import PatientView
 
 STOP_DAY = dt.date(2026, 2, 20)
 

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from b12care.adapters.handout.coming import coming_dates
 from b12care.adapters.handout.pdf import handout_pdf
-from b12care.service.handout import Handout, build_handout
+from b12care.application.handout import Handout, build_handout
 
 A4_POINTS = (595.28, 841.89)
 UNIFONT = Path("/usr/share/fonts/opentype/unifont/unifont.otf")

@@ -10,8 +10,8 @@ from handout_views import CASE, LOADING, TODAY, URL, patient_view
 
 from b12care.adapters.handout.coming import coming_dates
 from b12care.adapters.handout.text import handout_as_text
+from b12care.application.handout import CAUSE_SENTENCES, build_handout
 from b12care.domain.vocabulary import Cause, codes_of
-from b12care.service.handout import CAUSE_SENTENCES, build_handout
 
 
 def test_the_handout_names_the_cause_as_recorded_by_the_clinic() -> None:

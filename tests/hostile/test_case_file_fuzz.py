@@ -15,12 +15,12 @@ from hostile_helpers import json_values, mutated
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from b12care.application.case_file import parse_case_json, parse_forecast_case_json
+from b12care.application.forecasting import forecast_case, timeline_case
+from b12care.application.planning import plan_case
 from b12care.domain.errors import InputError
 from b12care.domain.forecast import Forecast
 from b12care.domain.plan import Plan
-from b12care.service.case_file import parse_case_json, parse_forecast_case_json
-from b12care.service.forecasting import forecast_case, timeline_case
-from b12care.service.planning import plan_case
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE: dict[str, Any] = json.loads((ROOT / "examples" / "pernicious-anaemia.json").read_text())

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, event, given, settings
 
 from app_helpers import TestClient, World
 from b12care.adapters.fhir.importer import ImportReport, import_bundle
+from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
 from b12care.domain.errors import InputError
-from b12care.service.treatment import Services
 
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "examples" / "pernicious-anaemia.json"

@@ -7,9 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from b12care.bootstrap import App
-from b12care.domain.recall import on_recall
-from b12care.service.records import (
+from b12care.application.records import (
     FORECAST_STATUSES,
     ClinicRecord,
     DoseRecord,
@@ -22,6 +20,8 @@ from b12care.service.records import (
     SymptomCheckRecord,
     new_id,
 )
+from b12care.bootstrap import App
+from b12care.domain.recall import on_recall
 
 NOW = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 TODAY = NOW.date()

@@ -13,9 +13,9 @@ import datetime as dt
 import sys
 from decimal import Decimal
 
+from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.service.treatment import DoseInput, Services
 
 MAX_DOSES = 400
 FIRST_DAY = dt.date(2026, 1, 5)

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from db_builders import NOW, Seed, clinic, dose, forecast, lab, patient, plan_version, review, symptom_check
 from sqlalchemy import Engine, event
 
+from b12care.application.ports import UnitOfWork
+from b12care.application.records import AuditEntry, EnteredInError, new_id
 from b12care.bootstrap import App
-from b12care.service.ports import UnitOfWork
-from b12care.service.records import AuditEntry, EnteredInError, new_id
 
 MARK = EnteredInError(NOW, "dr.smith", "typo")
 

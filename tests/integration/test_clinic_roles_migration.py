@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db.migrate import current_revision, downgrade_to, upgrade_to, upgrade_to_head
 from b12care.adapters.db.unit_of_work import sql_unit_of_work_factory
-from b12care.service.accounts import Accounts
+from b12care.application.accounts import Accounts
 
 AT = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 # (user id, username, account-wide role at 0007, clinics with whether the membership is active)

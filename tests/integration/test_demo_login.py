@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from b12care.application.accounts import Accounts
+from b12care.application.demo import ensure_demo
+from b12care.application.treatment import Services
 from b12care.bootstrap import App
-from b12care.service.accounts import Accounts
-from b12care.service.demo import ensure_demo
-from b12care.service.treatment import Services
 
 
 def test_the_demo_clinic_is_created_once_and_its_login_works_with_the_latest_password(app: App) -> None:

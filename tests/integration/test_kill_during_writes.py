@@ -27,10 +27,10 @@ import pytest
 from db_builders import NOW, fixed_clock
 from kill_worker import AT, MAX_DOSES, key_for
 
+from b12care.application.records import PatientRecord
+from b12care.application.treatment import Services, current_forecast
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
-from b12care.service.records import PatientRecord
-from b12care.service.treatment import Services, current_forecast
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is a POSIX signal")
 

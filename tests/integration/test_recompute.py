@@ -8,8 +8,8 @@ from decimal import Decimal
 from db_builders import NURSE
 from tests.conftest import EXAMPLE_CASE
 
+from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import App
-from b12care.service.treatment import DoseInput, Services
 
 D = dt.date
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from db_builders import NOW, TODAY, dose, forecast, lab, symptom_check
 
-from b12care.service.records import EnteredInError, SymptomCheckRecord
+from b12care.application.records import EnteredInError, SymptomCheckRecord
 
 
 @pytest.mark.parametrize(

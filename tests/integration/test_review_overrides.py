@@ -14,9 +14,9 @@ import pytest
 from db_builders import TODAY
 from tests.conftest import EXAMPLE_CASE
 
+from b12care.application.treatment import Services
 from b12care.bootstrap import App
 from b12care.domain.errors import InputError
-from b12care.service.treatment import Services
 
 DOCTOR = "dr.smith"
 

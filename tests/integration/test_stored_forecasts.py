@@ -12,10 +12,7 @@ from db_builders import NOW, TODAY, Seed, clinic, forecast, patient
 from sqlalchemy import Connection, Engine, event, text
 
 from b12care.adapters.db.forecasts import recall_statement
-from b12care.bootstrap import App
-from b12care.domain.forecast import ForecastStatus
-from b12care.domain.recall import RECALL_STATUSES
-from b12care.service.records import (
+from b12care.application.records import (
     ClinicRecord,
     EnteredInError,
     PatientRecord,
@@ -23,6 +20,9 @@ from b12care.service.records import (
     RecallSegment,
     StoredForecast,
 )
+from b12care.bootstrap import App
+from b12care.domain.forecast import ForecastStatus
+from b12care.domain.recall import RECALL_STATUSES
 
 D = dt.date
 

@@ -32,12 +32,12 @@ from typing import Any
 import pytest
 import yaml
 
+from b12care.application.case_file import parse_case_json, parse_forecast_case_json
+from b12care.application.forecasting import forecast_case, forecast_to_dict
+from b12care.application.plan_json import plan_to_dict
+from b12care.application.planning import plan_case
 from b12care.domain.errors import InputError
 from b12care.knowledge import load_pack
-from b12care.service.case_file import parse_case_json, parse_forecast_case_json
-from b12care.service.forecasting import forecast_case, forecast_to_dict
-from b12care.service.plan_json import plan_to_dict
-from b12care.service.planning import plan_case
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

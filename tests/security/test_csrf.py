@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from security_helpers import fill_path, http_routes, row_counts
 
 from app_helpers import PASSWORD, PLANNER_CASE, SECRET, TestClient, World
+from b12care.application.treatment import DoseInput
 from b12care.bootstrap import App
 from b12care.entrypoints.web import router as web_router
 from b12care.entrypoints.web.session import CSRF_COOKIE, SESSION_COOKIE, csrf_token
-from b12care.service.treatment import DoseInput
 
 WEB_POSTS = [path for method, path in http_routes(web_router.routes) if method == "POST"]
 VALID_FORMS: dict[str, dict[str, Any]] = {

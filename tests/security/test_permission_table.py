@@ -15,11 +15,11 @@ from fastapi.routing import iter_route_contexts
 from security_helpers import fill_path, row_counts
 
 from app_helpers import ROLES, SECRET, TestClient, World
+from b12care.application.permissions import ACTIONS, PERMISSIONS, READ_ACTIONS
+from b12care.application.treatment import DoseInput
 from b12care.bootstrap import App
 from b12care.entrypoints.api.deps import Permission
 from b12care.entrypoints.web.session import SESSION_COOKIE, PagePermission, csrf_token
-from b12care.service.permissions import ACTIONS, PERMISSIONS, READ_ACTIONS
-from b12care.service.treatment import DoseInput
 
 NO_STAFF_LOGIN = {
     ("GET", "/openapi.json"): "the API's description",

@@ -21,15 +21,15 @@ from b12care.adapters.cds.settings import CdsSettings, Issuer
 from b12care.adapters.cds.store import PRUNE_EVERY, SqlCdsStore
 from b12care.adapters.db.tables_accounts import login_attempts
 from b12care.adapters.db.tables_cds import cds_jwt_ids
-from b12care.bootstrap import App
-from b12care.service.accounts import (
+from b12care.application.accounts import (
     SERVER_CLOCK_MARGIN,
     Accounts,
     AuthenticationError,
     RateLimit,
     RateLimitedError,
 )
-from b12care.service.treatment import Services
+from b12care.application.treatment import Services
+from b12care.bootstrap import App
 
 WINDOW = dt.timedelta(minutes=15)
 EHR = "https://ehr.example.org"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from b12care.application.records import FORECAST_STATUSES
 from b12care.domain.recall import RECALL_STATUSES, urgencies_of, urgency
-from b12care.service.records import FORECAST_STATUSES
 
 
 def test_a_lapsed_lifelong_patient_comes_before_an_ordinary_overdue_dose() -> None:

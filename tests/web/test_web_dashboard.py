@@ -15,7 +15,7 @@ with warnings.catch_warnings():
 import pytest
 from web_helpers import Clinics, MovableClock, log_in
 
-from b12care.service.treatment import DoseInput
+from b12care.application.treatment import DoseInput
 
 LOADING = ("2026-01-05", "2026-01-07", "2026-01-09", "2026-01-12", "2026-01-14", "2026-01-16")
 # With loading complete on 16 Jan the example plan's first maintenance dose is due 16 Apr, overdue

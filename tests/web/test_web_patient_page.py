@@ -16,7 +16,7 @@ with warnings.catch_warnings():
 
 from web_helpers import Clinics, MovableClock, example_case, log_in
 
-from b12care.service.treatment import DoseInput
+from b12care.application.treatment import DoseInput
 
 DOSE = {"date": "2026-01-05", "drug": "hydroxocobalamin", "dose": "1", "unit": "mg", "route": "IM"}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from b12care.service.accounts import Accounts
-from b12care.service.treatment import Services
+from b12care.application.accounts import Accounts
+from b12care.application.treatment import Services
 
 __all__ = ["accounts_of", "services_of"]
 

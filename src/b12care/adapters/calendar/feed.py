@@ -18,11 +18,11 @@ from b12care.adapters.calendar.ics import EventState, patient_calendar
 from b12care.adapters.db.audit import SqlAuditLog
 from b12care.adapters.db.tables import patients
 from b12care.adapters.db.tables_calendar import calendar_events
+from b12care.application.planning import choose_pack
+from b12care.application.ports import UnitOfWorkFactory
+from b12care.application.records import AuditEntry, new_id
+from b12care.application.treatment import PatientView, current_forecast, load_history
 from b12care.domain.errors import InputError
-from b12care.service.planning import choose_pack
-from b12care.service.ports import UnitOfWorkFactory
-from b12care.service.records import AuditEntry, new_id
-from b12care.service.treatment import PatientView, current_forecast, load_history
 
 __all__ = ["FEED_ACTOR", "CalendarApp", "SqlCalendarStateRepository", "calendar_for"]
 

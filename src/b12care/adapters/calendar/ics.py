@@ -28,10 +28,10 @@ from icalendar import Alarm, Calendar, Event
 from icalendar.enums import CLASS, STATUS, TRANSP
 
 from b12care.adapters.calendar.projection import Projection, project
+from b12care.application.treatment import PatientView
 from b12care.domain.history import History
 from b12care.domain.knowledge import Pack
 from b12care.domain.milestones import Milestone
-from b12care.service.treatment import PatientView
 
 __all__ = [
     "CALENDAR_NAME",

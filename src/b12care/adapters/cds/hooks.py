@@ -31,16 +31,16 @@ from b12care.adapters.fhir.inbound import (
     dose_from_administration,
     lab_from_observation,
 )
+from b12care.application.case_file import parse_case_json
+from b12care.application.cds_cards import card_to_json, order_cards, patient_view_cards
+from b12care.application.forecasting import forecast_case
+from b12care.application.planning import choose_pack
+from b12care.application.ports import UnitOfWorkFactory
+from b12care.application.treatment import PatientView
 from b12care.domain.case import LabResult
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose, History
 from b12care.knowledge.terminology import Terminology, load_terminology
-from b12care.service.case_file import parse_case_json
-from b12care.service.cds_cards import card_to_json, order_cards, patient_view_cards
-from b12care.service.forecasting import forecast_case
-from b12care.service.planning import choose_pack
-from b12care.service.ports import UnitOfWorkFactory
-from b12care.service.treatment import PatientView
 
 __all__ = [
     "SERVICES",

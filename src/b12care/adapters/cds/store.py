@@ -45,9 +45,9 @@ from b12care.adapters.db.repositories import (
 )
 from b12care.adapters.db.tables import patients
 from b12care.adapters.db.tables_cds import cds_feedback, cds_jwt_ids
+from b12care.application.records import PatientRecord, PlanVersionRecord, new_id
+from b12care.application.treatment import history_from
 from b12care.domain.history import History
-from b12care.service.records import PatientRecord, PlanVersionRecord, new_id
-from b12care.service.treatment import history_from
 
 __all__ = ["PRUNE_EVERY", "Feedback", "PatientRecordSet", "SqlCdsStore"]
 

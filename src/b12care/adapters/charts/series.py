@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from b12care.application.records import SYMPTOMS, DoseRecord, LabRecord, OverallChange, SymptomCheckRecord
+from b12care.application.treatment import PatientView
 from b12care.domain.errors import InputError
 from b12care.domain.knowledge import AnalyteUnits, Bands, Pack
 from b12care.domain.units import convert
 from b12care.domain.vocabulary import Test
-from b12care.service.records import SYMPTOMS, DoseRecord, LabRecord, OverallChange, SymptomCheckRecord
-from b12care.service.treatment import PatientView
 
 __all__ = [
     "CHARTED_TESTS",

@@ -27,10 +27,10 @@ from matplotlib.patches import Patch
 from matplotlib.typing import RcKeyType
 
 from b12care.adapters.charts.series import LabSeries, TimelineData, timeline_data
+from b12care.application.records import DoseRecord, LabRecord, SymptomCheckRecord
+from b12care.application.treatment import PatientView
 from b12care.domain.knowledge import Pack
 from b12care.domain.quantity import format_decimal
-from b12care.service.records import DoseRecord, LabRecord, SymptomCheckRecord
-from b12care.service.treatment import PatientView
 
 __all__ = ["timeline_svg"]
 

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, Executable, RowMapping, and_, delete, func, s
 
 from b12care.adapters.db._statements import execute, upsert_statement, write_audit
 from b12care.adapters.db.tables_accounts import clinic_memberships, login_attempts, users
-from b12care.service.accounts import LoginAttempt, Membership, UserRecord
-from b12care.service.records import AuditDetail
+from b12care.application.accounts import LoginAttempt, Membership, UserRecord
+from b12care.application.records import AuditDetail
 
 __all__ = ["SqlUserRepository"]
 

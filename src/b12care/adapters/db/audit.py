@@ -8,7 +8,7 @@ from sqlalchemy import Connection, RowMapping, select
 
 from b12care.adapters.db._statements import write_audit
 from b12care.adapters.db.tables import audit_log
-from b12care.service.records import AuditEntry
+from b12care.application.records import AuditEntry
 
 __all__ = ["SqlAuditLog"]
 

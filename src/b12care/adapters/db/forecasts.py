@@ -17,9 +17,9 @@ from sqlalchemy import Connection, RowMapping, Select, case, delete, func, inser
 
 from b12care.adapters.db._statements import execute, upsert_statement
 from b12care.adapters.db.tables import audit_log, patients, recall_timeline, stored_forecasts
+from b12care.application.records import FORECAST_STATUSES, RecallEntry, RecallSegment, StoredForecast, new_id
 from b12care.domain.forecast import ForecastStatus
 from b12care.domain.recall import urgencies_of, urgency
-from b12care.service.records import FORECAST_STATUSES, RecallEntry, RecallSegment, StoredForecast, new_id
 
 __all__ = ["NO_DUE_DATE", "SqlForecastRepository", "recall_statement"]
 

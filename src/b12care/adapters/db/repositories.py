@@ -27,8 +27,8 @@ from b12care.adapters.db.tables import (
     reviews,
     symptom_checks,
 )
-from b12care.service.ports import AlreadyEnteredInError, RecordNotFoundError
-from b12care.service.records import (
+from b12care.application.ports import AlreadyEnteredInError, RecordNotFoundError
+from b12care.application.records import (
     SYMPTOMS,
     AuditDetail,
     ClinicRecord,

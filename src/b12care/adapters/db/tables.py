@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import SchemaItem
 
 from b12care.adapters.db.types import DecimalText, JsonDocument, UtcDateTime
-from b12care.service.records import (
+from b12care.application.records import (
     DOSE_SOURCES,
     DOSE_STATUSES,
     OVERALL_CHANGES,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from b12care.adapters.db.tables import ID, WHO, metadata
 from b12care.adapters.db.types import UtcDateTime
-from b12care.service.permissions import ROLES
+from b12care.application.permissions import ROLES
 
 __all__ = ["clinic_memberships", "login_attempts", "users"]
 

@@ -28,7 +28,7 @@ from b12care.adapters.db.repositories import (
     SqlReviewRepository,
     SqlSymptomCheckRepository,
 )
-from b12care.service.ports import StorageFaultError, StorageUnavailableError, UnitOfWorkFactory
+from b12care.application.ports import StorageFaultError, StorageUnavailableError, UnitOfWorkFactory
 
 __all__ = ["SqlUnitOfWork", "sql_unit_of_work_factory"]
 

@@ -20,9 +20,9 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 
 from b12care.adapters.fhir.outbound import export_patient
-from b12care.service.export import BATCH
-from b12care.service.records import PatientRecord
-from b12care.service.treatment import Services
+from b12care.application.export import BATCH
+from b12care.application.records import PatientRecord
+from b12care.application.treatment import Services
 
 __all__ = ["bundle_chunks", "export_patients"]
 

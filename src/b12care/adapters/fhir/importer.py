@@ -12,7 +12,7 @@ same key again with the same content is a duplicate (stored once); with other co
 **conflict**, reported with both values - never dropped, never overwriting the stored entry.
 
 The whole Bundle is validated (FHIR R4) and mapped first; then each patient's entries are stored in ONE
-transaction with ONE forecast refresh (:func:`b12care.service.entry_batch.store_batch`), so an import
+transaction with ONE forecast refresh (:func:`b12care.application.entry_batch.store_batch`), so an import
 holds the database's write lock for a moment per patient, not for the whole import. Every entry ends up
 in the report - imported, duplicate, conflict, matched, or an issue with its path - nothing is silently
 dropped.
@@ -47,12 +47,12 @@ from b12care.adapters.fhir.inbound import (
     validate_resource,
 )
 from b12care.adapters.fhir.r4 import R4_ONLY_RESOURCE_TYPES, R4B_ONLY_RESOURCE_TYPES
+from b12care.application.entry_batch import BatchItem, ItemResult, LabInput, store_batch
+from b12care.application.records import DoseRecord, DoseSource, LabRecord, PatientRecord
+from b12care.application.treatment import TEXT_LIMITS, DoseInput, Services
 from b12care.domain.errors import InputError
 from b12care.domain.history import AdministeredDose
 from b12care.knowledge.terminology import load_terminology
-from b12care.service.entry_batch import BatchItem, ItemResult, LabInput, store_batch
-from b12care.service.records import DoseRecord, DoseSource, LabRecord, PatientRecord
-from b12care.service.treatment import TEXT_LIMITS, DoseInput, Services
 
 __all__ = [
     "IMPORTABLE_BUNDLE_TYPES",

@@ -22,15 +22,15 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from b12care.adapters.fhir.inbound import UNSPECIFIED_B12
+from b12care.application.export import patients_to_export
+from b12care.application.records import DoseRecord, LabRecord
+from b12care.application.treatment import PatientView, Services
 from b12care.domain.calendar import Interval
 from b12care.domain.milestones import Milestone
 from b12care.domain.plan import Plan
 from b12care.domain.quantity import Quantity
 from b12care.domain.schedule import PlannedPhase
 from b12care.knowledge.terminology import Terminology, load_terminology
-from b12care.service.export import patients_to_export
-from b12care.service.records import DoseRecord, LabRecord
-from b12care.service.treatment import PatientView, Services
 
 __all__ = ["FHIR_VERSION", "dosage_of", "export_patient", "export_patient_record"]
 

@@ -21,7 +21,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from b12care.adapters.handout.text import long_day
-from b12care.service.handout import Handout, HandoutDate
+from b12care.application.handout import Handout, HandoutDate
 
 __all__ = ["handout_pdf"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from b12care.service.handout import Handout, HandoutDate
+from b12care.application.handout import Handout, HandoutDate
 
 __all__ = ["format_day", "handout_as_text", "long_day"]
 

@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from b12care import __version__
+from b12care.application.accounts import Accounts, RateLimit
+from b12care.application.treatment import Services
 from b12care.bootstrap import App
 from b12care.entrypoints.api import (
     apidocs,
@@ -35,8 +37,6 @@ from b12care.entrypoints.api.links import install_openapi_links
 from b12care.entrypoints.api.problems import install_problem_handlers
 from b12care.entrypoints.web import install_web
 from b12care.entrypoints.web import router as web_router
-from b12care.service.accounts import Accounts, RateLimit
-from b12care.service.treatment import Services
 
 __all__ = ["ROUTERS", "create_app"]
 

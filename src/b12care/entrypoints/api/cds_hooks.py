@@ -56,10 +56,10 @@ from b12care.adapters.cds.hooks import (
 )
 from b12care.adapters.cds.settings import CdsSettings, load_cds_settings
 from b12care.adapters.cds.store import SqlCdsStore
+from b12care.application.ports import UnitOfWorkFactory
 from b12care.domain.errors import InputError
 from b12care.entrypoints.api.limits import json_depth
 from b12care.entrypoints.api.problems import problem_responses
-from b12care.service.ports import UnitOfWorkFactory
 
 __all__ = ["CONCURRENT_CALLS", "CdsRuntime", "cds_runtime", "router"]
 

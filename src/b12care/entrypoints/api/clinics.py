@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
+from b12care.application.accounts import Identity
 from b12care.entrypoints.api.deps import AccountsDep, OfClinic, ServicesDep, Somewhere
 from b12care.entrypoints.api.models import ClinicIn
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import record_json
-from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 

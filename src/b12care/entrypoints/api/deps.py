@@ -21,14 +21,14 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from b12care.application.accounts import Accounts, AuthenticationError, Identity, PermissionDeniedError
+from b12care.application.permissions import Action, DeclaredAction, correction_actions
+from b12care.application.ports import EntryRepository, RecordNotFoundError, UnitOfWork
+from b12care.application.records import PatientRecord
+from b12care.application.treatment import EntryKind, Services
 from b12care.config import Settings
 from b12care.entrypoints.app_state import accounts_of as accounts
 from b12care.entrypoints.app_state import services_of as services
-from b12care.service.accounts import Accounts, AuthenticationError, Identity, PermissionDeniedError
-from b12care.service.permissions import Action, DeclaredAction, correction_actions
-from b12care.service.ports import EntryRepository, RecordNotFoundError, UnitOfWork
-from b12care.service.records import PatientRecord
-from b12care.service.treatment import EntryKind, Services
 
 __all__ = [
     "AccountsDep",

@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
 
+from b12care.application.permissions import review_actions
+from b12care.application.records import PatientRecord
+from b12care.application.treatment import DoseInput
 from b12care.entrypoints.api.deps import CurrentUser, OfEntry, OfPatient, ServicesDep
 from b12care.entrypoints.api.models import DoseIn, EnteredInErrorIn, LabIn, ReviewIn, SymptomsIn
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import record_json
-from b12care.service.permissions import review_actions
-from b12care.service.records import PatientRecord
-from b12care.service.treatment import DoseInput
 
 __all__ = ["router"]
 

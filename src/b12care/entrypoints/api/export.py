@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 
+from b12care.application.export import csv_chunks, patients_to_export
 from b12care.entrypoints.api._params import AsOf
 from b12care.entrypoints.api.deps import CurrentUser, OfClinic, ServicesDep
 from b12care.entrypoints.api.problems import problem_responses
-from b12care.service.export import csv_chunks, patients_to_export
 
 __all__ = ["router"]
 

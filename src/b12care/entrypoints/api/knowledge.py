@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from b12care.application.planning import Explanation, explain_rule
+from b12care.application.ports import RecordNotFoundError
 from b12care.entrypoints.api.deps import KnowledgeReader
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import plain
 from b12care.entrypoints.cli.render import describe_value
 from b12care.knowledge import list_packs, load_pack
-from b12care.service.planning import Explanation, explain_rule
-from b12care.service.ports import RecordNotFoundError
 
 __all__ = ["router"]
 

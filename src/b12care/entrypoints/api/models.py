@@ -15,13 +15,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from b12care.application.accounts import Role
+from b12care.application.case_file import CaseModel, parse_case_json
+from b12care.application.records import DoseSource
 from b12care.domain.case import Case
 from b12care.domain.errors import InputError
 from b12care.domain.history import Overall, ReviewDecision, Symptom
 from b12care.domain.vocabulary import Drug, Route, Test
-from b12care.service.accounts import Role
-from b12care.service.case_file import CaseModel, parse_case_json
-from b12care.service.records import DoseSource
 
 __all__ = [
     "ClinicIn",

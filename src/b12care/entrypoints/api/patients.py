@@ -8,6 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
+from b12care.application.accounts import Identity
+from b12care.application.forecasting import forecast_to_dict
+from b12care.application.plan_versions import add_plan_version
+from b12care.application.records import PatientRecord
+from b12care.application.treatment import Services
 from b12care.domain.errors import InputError
 from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
 from b12care.entrypoints.api.deps import (
@@ -23,11 +28,6 @@ from b12care.entrypoints.api.deps import (
 from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import patient_json, plan_version_json, record_json
-from b12care.service.accounts import Identity
-from b12care.service.forecasting import forecast_to_dict
-from b12care.service.plan_versions import add_plan_version
-from b12care.service.records import PatientRecord
-from b12care.service.treatment import Services
 
 __all__ = ["router"]
 

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import StringConstraints
 
+from b12care.application.plan_json import plan_to_dict
+from b12care.application.planning import plan_case
 from b12care.entrypoints.api.deps import PlanPreviewer
 from b12care.entrypoints.api.models import PlanIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
-from b12care.service.plan_json import plan_to_dict
-from b12care.service.planning import plan_case
 
 __all__ = ["router"]
 

@@ -44,9 +44,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from b12care.domain.errors import ConflictingInputError, InputError, KnowledgeError, UnknownRuleError
-from b12care.service.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
-from b12care.service.ports import (
+from b12care.application.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
+from b12care.application.ports import (
     AlreadyEnteredInError,
     ConstraintError,
     RecordNotFoundError,
@@ -56,6 +55,7 @@ from b12care.service.ports import (
     StorageReadOnlyError,
     StorageUnavailableError,
 )
+from b12care.domain.errors import ConflictingInputError, InputError, KnowledgeError, UnknownRuleError
 
 __all__ = [
     "PROBLEM_JSON",

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from b12care.application.accounts import Identity
 from b12care.domain.forecast import ForecastStatus
 from b12care.domain.recall import RECALL_STATUSES
 from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
 from b12care.entrypoints.api.deps import ServicesDep, Somewhere, clinics_listed
 from b12care.entrypoints.api.problems import problem_responses
 from b12care.entrypoints.api.views import recall_json
-from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 

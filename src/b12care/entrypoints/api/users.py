@@ -12,19 +12,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from b12care.domain.errors import InputError
-from b12care.entrypoints.api.deps import AccountsDep, Somewhere
-from b12care.entrypoints.api.models import MembershipIn, UserIn, UserUpdate
-from b12care.entrypoints.api.problems import problem_responses
-from b12care.entrypoints.api.views import user_json
-from b12care.service.accounts import Identity
-from b12care.service.staff import (
+from b12care.application.accounts import Identity
+from b12care.application.staff import (
     add_managed_user,
     change_managed_user,
     managed_user,
     managed_users,
     managed_view,
 )
+from b12care.domain.errors import InputError
+from b12care.entrypoints.api.deps import AccountsDep, Somewhere
+from b12care.entrypoints.api.models import MembershipIn, UserIn, UserUpdate
+from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.views import user_json
 
 __all__ = ["router"]
 

@@ -11,8 +11,8 @@ from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
-from b12care.service.accounts import UserRecord
-from b12care.service.records import PatientRecord, PlanVersionRecord, RecallEntry
+from b12care.application.accounts import UserRecord
+from b12care.application.records import PatientRecord, PlanVersionRecord, RecallEntry
 
 __all__ = ["patient_json", "plain", "plan_version_json", "recall_json", "record_json", "user_json"]
 

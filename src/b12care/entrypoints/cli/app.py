@@ -16,6 +16,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from b12care.application.case_file import parse_case_json, parse_forecast_case_json
+from b12care.application.forecasting import forecast_case, forecast_to_dict
+from b12care.application.plan_json import plan_to_dict
+from b12care.application.planning import explain_rule, plan_case
+from b12care.application.ports import AlreadyEnteredInError, RecordNotFoundError
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap, system_clock
 from b12care.domain.errors import B12CareError, InputError
 from b12care.entrypoints.cli.backup import add_backup_commands
@@ -27,12 +33,6 @@ from b12care.entrypoints.cli.record import add_record_commands, parse_day
 from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_plan
 from b12care.entrypoints.cli.schedule import add_schedule_commands
 from b12care.entrypoints.cli.server import add_server_commands
-from b12care.service.case_file import parse_case_json, parse_forecast_case_json
-from b12care.service.forecasting import forecast_case, forecast_to_dict
-from b12care.service.plan_json import plan_to_dict
-from b12care.service.planning import explain_rule, plan_case
-from b12care.service.ports import AlreadyEnteredInError, RecordNotFoundError
-from b12care.service.treatment import Services
 
 __all__ = ["create_app", "main"]
 
@@ -51,8 +51,8 @@ class OutputFormat(StrEnum):
 def _clean_errors(err: Console) -> Iterator[None]:
     """Turn every deliberate error into one line on stderr and a non-zero exit (storage faults: 4 or 5,
     see ``cli/faults.py``)."""
+    from b12care.application.ports import StorageFaultError
     from b12care.entrypoints.cli.faults import storage_fault_exit, storage_fault_line
-    from b12care.service.ports import StorageFaultError
 
     try:
         yield

@@ -2,7 +2,7 @@
 
 FHIR: one R4 Bundle (collection) of every exported patient's Patient, CarePlan, MedicationRequest,
 MedicationAdministrations and Observations. CSV: one row per recorded entry, formulas defused
-(``b12care.service.export``). An unknown id exits 2 naming ``patient`` or ``clinic``. With ``--output``
+(``b12care.application.export``). An unknown id exits 2 naming ``patient`` or ``clinic``. With ``--output``
 the file appears whole or not at all (written beside, then renamed). Both formats are written as they
 are made, a batch of patients at a time, so a large clinic needs no more memory than a small one.
 """
@@ -15,12 +15,12 @@ from typing import Annotated
 
 import typer
 
+from b12care.application.export import csv_chunks, patients_to_export
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, login_name
 from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
-from b12care.service.export import csv_chunks, patients_to_export
-from b12care.service.treatment import Services
 
 __all__ = ["ExportFormat", "add_export_commands"]
 

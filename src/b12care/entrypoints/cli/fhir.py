@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
 from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
-from b12care.service.treatment import Services
 
 if TYPE_CHECKING:  # the FHIR adapters (fhir.resources) load when a command runs: quick CLI start
     from b12care.adapters.fhir.importer import ImportReport

@@ -16,13 +16,13 @@ from rich.console import Console
 
 from b12care.adapters.handout.coming import coming_dates
 from b12care.adapters.handout.text import handout_as_text
+from b12care.application.handout import build_handout
+from b12care.application.planning import choose_pack
+from b12care.application.treatment import Services, load_history
 from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.output import write_private
 from b12care.entrypoints.cli.record import parse_day
-from b12care.service.handout import build_handout
-from b12care.service.planning import choose_pack
-from b12care.service.treatment import Services, load_history
 
 __all__ = ["add_handout_commands"]
 

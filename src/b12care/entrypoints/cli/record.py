@@ -25,6 +25,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from b12care.application.export import spreadsheet_safe
+from b12care.application.treatment import DoseInput, EntryKind, Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
 from b12care.domain.errors import InputError
@@ -33,8 +35,6 @@ from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, literal, login_name
 from b12care.entrypoints.cli.render import render_forecast
-from b12care.service.export import spreadsheet_safe
-from b12care.service.treatment import DoseInput, EntryKind, Services
 
 __all__ = ["add_record_commands", "parse_day"]
 
@@ -380,7 +380,7 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             day = parse_day(as_of, "as_of") if as_of else s.today()
             with Progress(console=out, transient=True) as progress:
                 task = progress.add_task("Creating demo patients", total=patients)
-                from b12care.service.demo import seed_demo
+                from b12care.application.demo import seed_demo
 
                 for _ in seed_demo(s, count=patients, as_of=day):
                     progress.advance(task)

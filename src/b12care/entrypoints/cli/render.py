@@ -12,12 +12,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from b12care.application.planning import Explanation
 from b12care.domain.calendar import Interval
 from b12care.domain.forecast import Forecast
 from b12care.domain.plan import Plan
 from b12care.domain.quantity import Quantity
 from b12care.knowledge import PackSummary
-from b12care.service.planning import Explanation
 
 __all__ = ["describe_value", "render_explanations", "render_forecast", "render_packs", "render_plan"]
 

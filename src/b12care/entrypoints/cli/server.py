@@ -15,10 +15,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from b12care.application.treatment import Services
 from b12care.bootstrap import bootstrap
 from b12care.config import ConfigurationError, Settings
 from b12care.domain.errors import InputError
-from b12care.service.treatment import Services
 
 __all__ = ["ASGI_FACTORY", "add_server_commands"]
 
@@ -96,8 +96,8 @@ def add_server_commands(
         with bootstrap(settings) as booted:
             secret = settings.resolved_secret_key(booted.database_url)
             if demo:
-                from b12care.service.accounts import Accounts
-                from b12care.service.demo import ensure_demo
+                from b12care.application.accounts import Accounts
+                from b12care.application.demo import ensure_demo
 
                 out = console(False)
                 out.print("Preparing the demo clinic (synthetic patients) ...")
@@ -157,7 +157,7 @@ def _add_user_commands(user: typer.Typer, console: ConsoleFor, guarded: _Guarded
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         with bootstrap(_settings()) as booted:
             # Adding a user signs nothing: no key is needed (PostgreSQL may not have one configured yet).
-            from b12care.service.accounts import Accounts
+            from b12care.application.accounts import Accounts
 
             accounts = Accounts(booted.uow, booted.clock, secret="")
             added = accounts.add_user(username, password, role, clinic, actor or _default_actor())
@@ -175,7 +175,7 @@ def _add_user_commands(user: typer.Typer, console: ConsoleFor, guarded: _Guarded
     ) -> None:
         """Give a user a role in a clinic (roles are per clinic); their other memberships are kept."""
         with bootstrap(_settings()) as booted:
-            from b12care.service.accounts import Accounts
+            from b12care.application.accounts import Accounts
 
             accounts = Accounts(booted.uow, booted.clock, secret="")
             granted = accounts.grant(username, clinic, role, actor or _default_actor())

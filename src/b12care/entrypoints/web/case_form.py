@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from b12care.application.case_file import parse_case_json
 from b12care.domain.case import Case
 from b12care.domain.errors import InputError
 from b12care.domain.knowledge import AnalyteUnits
 from b12care.domain.vocabulary import Cause, Condition, Drug, Indication, Medication, Route, Test, codes_of
 from b12care.knowledge import list_packs, load_pack
-from b12care.service.case_file import parse_case_json
 
 __all__ = [
     "CAUSES",

@@ -16,13 +16,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from b12care.application.accounts import Identity
+from b12care.application.dashboard import CATEGORIES, Category, count_dashboard, list_category
+from b12care.application.export import audit_recall_export, spreadsheet_safe
+from b12care.application.records import FORECAST_STATUSES, PatientRecord, RecallEntry
+from b12care.application.treatment import Services
 from b12care.entrypoints.web.session import AnyClinicPage, PageError, services_of
 from b12care.entrypoints.web.templating import render, with_security_headers
-from b12care.service.accounts import Identity
-from b12care.service.dashboard import CATEGORIES, Category, count_dashboard, list_category
-from b12care.service.export import audit_recall_export, spreadsheet_safe
-from b12care.service.records import FORECAST_STATUSES, PatientRecord, RecallEntry
-from b12care.service.treatment import Services
 
 __all__ = ["router"]
 

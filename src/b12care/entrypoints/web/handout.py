@@ -15,13 +15,13 @@ from fastapi.responses import Response
 
 from b12care.adapters.handout.coming import coming_dates
 from b12care.adapters.handout.pdf import handout_pdf
+from b12care.application.accounts import Identity
+from b12care.application.handout import Handout, build_handout
+from b12care.application.planning import choose_pack
+from b12care.application.treatment import load_history
 from b12care.config import Settings
 from b12care.entrypoints.web.session import PatientPage, accounts_of, patient_for, services_of
 from b12care.entrypoints.web.templating import render, with_security_headers
-from b12care.service.accounts import Identity
-from b12care.service.handout import Handout, build_handout
-from b12care.service.planning import choose_pack
-from b12care.service.treatment import load_history
 
 __all__ = ["router"]
 

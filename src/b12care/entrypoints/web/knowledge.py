@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from b12care.application.accounts import Identity
 from b12care.entrypoints.cli.render import describe_value
 from b12care.entrypoints.web.session import AnyClinicPage
 from b12care.entrypoints.web.templating import render
 from b12care.knowledge import list_packs, load_pack
-from b12care.service.accounts import Identity
 
 __all__ = ["router"]
 

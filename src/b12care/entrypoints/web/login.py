@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from b12care.application.accounts import AuthenticationError, RateLimitedError
 from b12care.entrypoints.web.session import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -19,7 +20,6 @@ from b12care.entrypoints.web.session import (
     secure_cookies,
 )
 from b12care.entrypoints.web.templating import forget_session, redirect, render
-from b12care.service.accounts import AuthenticationError, RateLimitedError
 
 __all__ = ["router"]
 

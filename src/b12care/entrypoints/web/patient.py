@@ -20,6 +20,26 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from b12care.adapters.charts.timeline import timeline_svg
+from b12care.application.accounts import Identity
+from b12care.application.permissions import ACTIONS, correction_actions, review_actions
+from b12care.application.planning import choose_pack
+from b12care.application.ports import (
+    AlreadyEnteredInError,
+    EntryRepository,
+    RecordNotFoundError,
+    StorageFaultError,
+)
+from b12care.application.records import (
+    DOSE_SOURCES,
+    OVERALL_CHANGES,
+    REVIEW_DECISIONS,
+    DoseRecord,
+    LabRecord,
+    PatientRecord,
+    ReviewRecord,
+    SymptomCheckRecord,
+)
+from b12care.application.treatment import DoseInput, EntryKind, PatientView, Services
 from b12care.domain.errors import B12CareError, InputError
 from b12care.domain.history import SYMPTOMS
 from b12care.domain.knowledge import AnalyteUnits, Pack
@@ -32,26 +52,6 @@ from b12care.entrypoints.web.session import (
     services_of,
 )
 from b12care.entrypoints.web.templating import redirect, render
-from b12care.service.accounts import Identity
-from b12care.service.permissions import ACTIONS, correction_actions, review_actions
-from b12care.service.planning import choose_pack
-from b12care.service.ports import (
-    AlreadyEnteredInError,
-    EntryRepository,
-    RecordNotFoundError,
-    StorageFaultError,
-)
-from b12care.service.records import (
-    DOSE_SOURCES,
-    OVERALL_CHANGES,
-    REVIEW_DECISIONS,
-    DoseRecord,
-    LabRecord,
-    PatientRecord,
-    ReviewRecord,
-    SymptomCheckRecord,
-)
-from b12care.service.treatment import DoseInput, EntryKind, PatientView, Services
 
 __all__ = ["SITES", "next_site", "router"]
 

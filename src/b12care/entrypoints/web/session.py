@@ -22,11 +22,11 @@ from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 
+from b12care.application.accounts import AuthenticationError, Identity
+from b12care.application.permissions import Action, DeclaredAction
+from b12care.application.ports import RecordNotFoundError
+from b12care.application.records import PatientRecord
 from b12care.entrypoints.app_state import accounts_of, services_of
-from b12care.service.accounts import AuthenticationError, Identity
-from b12care.service.permissions import Action, DeclaredAction
-from b12care.service.ports import RecordNotFoundError
-from b12care.service.records import PatientRecord
 
 __all__ = [
     "CSRF_COOKIE",

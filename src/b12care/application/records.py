@@ -1,6 +1,6 @@
 """The treatment record's stored rows as plain frozen dataclasses (no SQL, no ORM).
 
-Repositories (``b12care.service.ports``) take and return these. Identifiers are UUID4 strings made in
+Repositories (``b12care.application.ports``) take and return these. Identifiers are UUID4 strings made in
 Python (:func:`new_id`); every timestamp is passed in by the caller from its clock and must be
 timezone-aware. Nothing is ever deleted: a wrong entry carries an :class:`EnteredInError` mark.
 """

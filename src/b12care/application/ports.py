@@ -8,7 +8,7 @@ leaving the ``with`` block without committing rolls everything back::
         uow.forecasts.save(forecast, actor=record.recorded_by, at=record.recorded_at)
         uow.commit()
 
-Every write method also appends an :class:`~b12care.service.records.AuditEntry` in the same
+Every write method also appends an :class:`~b12care.application.records.AuditEntry` in the same
 transaction. Nothing is deleted: ``mark_entered_in_error`` keeps the row and records who, when, why.
 Reads return entries marked entered-in-error too (the mark is on the record); callers filter.
 
@@ -37,8 +37,7 @@ from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
 
-from b12care.domain.errors import B12CareError
-from b12care.service.records import (
+from b12care.application.records import (
     AuditEntry,
     ClinicRecord,
     DoseRecord,
@@ -51,9 +50,10 @@ from b12care.service.records import (
     StoredForecast,
     SymptomCheckRecord,
 )
+from b12care.domain.errors import B12CareError
 
 if TYPE_CHECKING:
-    from b12care.service.accounts import UserRepository
+    from b12care.application.accounts import UserRepository
 
 __all__ = [
     "AlreadyEnteredInError",

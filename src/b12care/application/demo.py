@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from b12care.application.accounts import Accounts
+from b12care.application.case_file import parse_case_json
+from b12care.application.planning import choose_pack
+from b12care.application.records import DoseRecord, ReviewRecord, SymptomCheckRecord, new_id
+from b12care.application.treatment import Services, refresh_forecast
 from b12care.domain.plan import build_plan
-from b12care.service.accounts import Accounts
-from b12care.service.case_file import parse_case_json
-from b12care.service.planning import choose_pack
-from b12care.service.records import DoseRecord, ReviewRecord, SymptomCheckRecord, new_id
-from b12care.service.treatment import Services, refresh_forecast
 
 __all__ = ["DEMO_USERS", "STAGES", "DemoLogin", "ensure_demo", "seed_demo"]
 

@@ -22,9 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from b12care.domain.errors import InputError
-from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from b12care.service.records import (
+from b12care.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from b12care.application.records import (
     AuditDetail,
     AuditEntry,
     DoseRecord,
@@ -36,6 +35,7 @@ from b12care.service.records import (
     SymptomCheckRecord,
     new_id,
 )
+from b12care.domain.errors import InputError
 
 __all__ = [
     "BATCH",

@@ -18,9 +18,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
+from b12care.application.ports import UnitOfWorkFactory
+from b12care.application.records import RecallEntry
 from b12care.domain.forecast import ForecastStatus
-from b12care.service.ports import UnitOfWorkFactory
-from b12care.service.records import RecallEntry
 
 __all__ = [
     "CATEGORIES",

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from b12care.application.permissions import ROLES, Action, Role, allows
 from b12care.domain.errors import B12CareError
-from b12care.service.permissions import ROLES, Action, Role, allows
 
 __all__ = ["Identity", "PermissionDeniedError"]
 

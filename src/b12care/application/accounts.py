@@ -33,14 +33,14 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from b12care.application.identity import Identity, PermissionDeniedError
+from b12care.application.permissions import ROLES, Role
+from b12care.application.ports import RecordNotFoundError
+from b12care.application.records import AuditEntry, new_id
 from b12care.domain.errors import B12CareError, InputError
-from b12care.service.identity import Identity, PermissionDeniedError
-from b12care.service.permissions import ROLES, Role
-from b12care.service.ports import RecordNotFoundError
-from b12care.service.records import AuditEntry, new_id
 
 if TYPE_CHECKING:
-    from b12care.service.ports import Clock, UnitOfWork, UnitOfWorkFactory
+    from b12care.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "PRUNE_EVERY",

@@ -7,12 +7,12 @@ is refreshed in the same unit of work, as every other write (``Services._write``
 
 from __future__ import annotations
 
+from b12care.application.case_file import parse_case_json
+from b12care.application.planning import plan_case
+from b12care.application.ports import Clock, UnitOfWorkFactory
+from b12care.application.records import PlanVersionRecord, new_plan_version
+from b12care.application.treatment import check_storable, refresh_forecast
 from b12care.domain.errors import InputError
-from b12care.service.case_file import parse_case_json
-from b12care.service.planning import plan_case
-from b12care.service.ports import Clock, UnitOfWorkFactory
-from b12care.service.records import PlanVersionRecord, new_plan_version
-from b12care.service.treatment import check_storable, refresh_forecast
 
 __all__ = ["add_plan_version"]
 

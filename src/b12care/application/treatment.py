@@ -14,22 +14,11 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, cast
 
-from b12care.domain.calendar import Interval, check_day, parse_interval
-from b12care.domain.case import LabResult
-from b12care.domain.errors import ConflictingInputError, InputError
-from b12care.domain.forecast import Forecast
-from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
-from b12care.domain.labs import validate_lab_units
-from b12care.domain.plan import Plan
-from b12care.domain.quantity import Quantity
-from b12care.domain.recall import on_recall
-from b12care.domain.schedule import within_range
-from b12care.domain.vocabulary import Drug, Route, Test, codes_of
-from b12care.service.case_file import parse_case_json
-from b12care.service.forecasting import forecast_case, timeline_case
-from b12care.service.planning import choose_pack, plan_case
-from b12care.service.ports import Clock, EntryRepository, UnitOfWork, UnitOfWorkFactory
-from b12care.service.records import (
+from b12care.application.case_file import parse_case_json
+from b12care.application.forecasting import forecast_case, timeline_case
+from b12care.application.planning import choose_pack, plan_case
+from b12care.application.ports import Clock, EntryRepository, UnitOfWork, UnitOfWorkFactory
+from b12care.application.records import (
     ClinicRecord,
     DoseRecord,
     DoseSource,
@@ -47,6 +36,17 @@ from b12care.service.records import (
     new_id,
     new_plan_version,
 )
+from b12care.domain.calendar import Interval, check_day, parse_interval
+from b12care.domain.case import LabResult
+from b12care.domain.errors import ConflictingInputError, InputError
+from b12care.domain.forecast import Forecast
+from b12care.domain.history import AdministeredDose, History, Overall, Review, ReviewDecision, SymptomCheck
+from b12care.domain.labs import validate_lab_units
+from b12care.domain.plan import Plan
+from b12care.domain.quantity import Quantity
+from b12care.domain.recall import on_recall
+from b12care.domain.schedule import within_range
+from b12care.domain.vocabulary import Drug, Route, Test, codes_of
 
 __all__ = [
     "MAX_DIGITS",

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from b12care.application.treatment import PatientView
 from b12care.domain.forecast import Flag
 from b12care.domain.knowledge import Citation, Pack, WarningDef
 from b12care.domain.quantity import Quantity
 from b12care.domain.safety import SafetyWarning
 from b12care.domain.vocabulary import Route, Severity, Verification
-from b12care.service.treatment import PatientView
 
 __all__ = [
     "OVERRIDE_REASONS",

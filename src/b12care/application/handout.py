@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from b12care.application.treatment import PatientView
 from b12care.domain.calendar import Interval
 from b12care.domain.knowledge import Pack, WarningDef
 from b12care.domain.milestones import Milestone
 from b12care.domain.schedule import PlannedPhase
-from b12care.service.treatment import PatientView
 
 __all__ = ["CAUSE_SENTENCES", "ComingDates", "Handout", "HandoutDate", "build_handout"]
 

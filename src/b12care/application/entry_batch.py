@@ -24,14 +24,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from b12care.domain.calendar import check_day
-from b12care.domain.case import LabResult
-from b12care.domain.errors import InputError
-from b12care.domain.labs import validate_lab_units
-from b12care.domain.vocabulary import Test
-from b12care.service.planning import choose_pack
-from b12care.service.records import DoseRecord, LabRecord, new_id
-from b12care.service.treatment import (
+from b12care.application.planning import choose_pack
+from b12care.application.records import DoseRecord, LabRecord, new_id
+from b12care.application.treatment import (
     DoseInput,
     Services,
     check_amount,
@@ -43,6 +38,11 @@ from b12care.service.treatment import (
     refresh_forecast,
     stored_forecast,
 )
+from b12care.domain.calendar import check_day
+from b12care.domain.case import LabResult
+from b12care.domain.errors import InputError
+from b12care.domain.labs import validate_lab_units
+from b12care.domain.vocabulary import Test
 
 __all__ = ["BatchItem", "ItemResult", "LabInput", "Outcome", "store_batch"]
 

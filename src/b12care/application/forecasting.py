@@ -6,14 +6,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from b12care.application.plan_json import plan_to_dict
+from b12care.application.planning import choose_pack
 from b12care.domain.calendar import parse_interval
 from b12care.domain.case import Case
 from b12care.domain.forecast import Forecast, forecast_plan, forecast_timeline
 from b12care.domain.history import History
 from b12care.domain.knowledge import Pack
 from b12care.domain.plan import Plan, PlanOptions, build_plan
-from b12care.service.plan_json import plan_to_dict
-from b12care.service.planning import choose_pack
 
 __all__ = ["forecast_case", "forecast_to_dict", "timeline_case"]
 
