@@ -24,6 +24,22 @@ pytest_plugins = [
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
 
+SYSTEM_TIERS = frozenset({"browser", "faults", "load", "hostile", "backup"})
+"""Test folders that start whole systems (a browser, killed servers, load, attacks, backups): marked ``system``.
+
+The tiers (docs/development.md): ``tests/application`` runs use cases on fakes; adapter contract tests run on
+SQLite and PostgreSQL; face tests are thin wiring tests; ``system`` tests run in ``tasks.py test`` only
+(``pytest -m "not system"`` leaves them out).
+"""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of a system tier folder ``system``."""
+    for item in items:
+        parts = item.path.relative_to(ROOT).parts
+        if len(parts) > 1 and parts[0] == "tests" and parts[1] in SYSTEM_TIERS:
+            item.add_marker(pytest.mark.system)
+
 
 @dataclass
 class CliResult:
