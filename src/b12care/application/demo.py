@@ -17,9 +17,11 @@ from typing import Any
 from b12care.application.accounts import Accounts
 from b12care.application.case_file import parse_case_json
 from b12care.application.planning import choose_pack
+from b12care.application.ports import UnitOfWork
 from b12care.application.records import DoseRecord, ReviewRecord, SymptomCheckRecord, new_id
 from b12care.application.treatment import Services, refresh_forecast
-from b12care.domain.plan import build_plan
+from b12care.domain.plan import Plan, build_plan
+from b12care.domain.schedule import Dose
 
 __all__ = ["DEMO_USERS", "STAGES", "DemoLogin", "ensure_demo", "seed_demo"]
 
@@ -90,6 +92,62 @@ def seed_demo(services: Services, *, count: int, as_of: dt.date, seed: int = 12)
         yield patient.id
 
 
+def _demo_dose(patient_id: str, plan: Plan, planned: Dose, at: dt.datetime) -> DoseRecord:
+    return DoseRecord(
+        id=new_id(),
+        patient_id=patient_id,
+        date=planned.date,
+        drug=plan.selection.regimen.drug,
+        product=None,
+        dose=Decimal(planned.dose.value),
+        dose_unit=planned.dose.unit,
+        route=planned.route,
+        site="left deltoid",
+        lot="DEMO1",
+        given_by="demo",
+        source="clinic",
+        status="completed",
+        not_done_reason=None,
+        idempotency_key=None,
+        recorded_by="demo",
+        recorded_at=at,
+    )
+
+
+def _record_checks(
+    uow: UnitOfWork,
+    patient_id: str,
+    plan: Plan,
+    stage: _Stage,
+    *,
+    cutoff: dt.date,
+    as_of: dt.date,
+    at: dt.datetime,
+) -> None:
+    for milestone in plan.milestones:  # the first review was held while the patient still came
+        if milestone.kind == "symptom_review" and milestone.anchor == "start" and milestone.date <= cutoff:
+            uow.symptom_checks.add(
+                SymptomCheckRecord(
+                    new_id(), patient_id, milestone.date, "better", "demo", at, {"fatigue": 0, "balance": 0}
+                )
+            )
+    if stage.review is not None:
+        review_day = as_of - dt.timedelta(days=10)
+        uow.reviews.add(ReviewRecord(new_id(), patient_id, review_day, stage.review, "demo", "demo", at))  # type: ignore[arg-type]
+    if stage.symptoms_worse:
+        uow.symptom_checks.add(
+            SymptomCheckRecord(
+                new_id(),
+                patient_id,
+                as_of - dt.timedelta(days=3),
+                "worse",
+                "demo",
+                at,
+                {"fatigue": 3, "pins_and_needles": 2},
+            )
+        )
+
+
 def _record(services: Services, patient_id: str, case_json: str, stage: _Stage, as_of: dt.date) -> None:
     case = parse_case_json(case_json)
     plan = build_plan(case, choose_pack(case.pack))
@@ -98,61 +156,9 @@ def _record(services: Services, patient_id: str, case_json: str, stage: _Stage, 
     with services.uow() as uow:
         for phase in plan.phases:
             for planned in phase.doses:
-                if planned.date > cutoff or planned.date > as_of:
-                    continue
-                uow.doses.add(
-                    DoseRecord(
-                        id=new_id(),
-                        patient_id=patient_id,
-                        date=planned.date,
-                        drug=plan.selection.regimen.drug,
-                        product=None,
-                        dose=Decimal(planned.dose.value),
-                        dose_unit=planned.dose.unit,
-                        route=planned.route,
-                        site="left deltoid",
-                        lot="DEMO1",
-                        given_by="demo",
-                        source="clinic",
-                        status="completed",
-                        not_done_reason=None,
-                        idempotency_key=None,
-                        recorded_by="demo",
-                        recorded_at=at,
-                    )
-                )
-        for milestone in plan.milestones:  # the first review was held while the patient still came
-            if (
-                milestone.kind == "symptom_review"
-                and milestone.anchor == "start"
-                and milestone.date <= cutoff
-            ):
-                uow.symptom_checks.add(
-                    SymptomCheckRecord(
-                        new_id(),
-                        patient_id,
-                        milestone.date,
-                        "better",
-                        "demo",
-                        at,
-                        {"fatigue": 0, "balance": 0},
-                    )
-                )
-        if stage.review is not None:
-            review_day = as_of - dt.timedelta(days=10)
-            uow.reviews.add(ReviewRecord(new_id(), patient_id, review_day, stage.review, "demo", "demo", at))  # type: ignore[arg-type]
-        if stage.symptoms_worse:
-            uow.symptom_checks.add(
-                SymptomCheckRecord(
-                    new_id(),
-                    patient_id,
-                    as_of - dt.timedelta(days=3),
-                    "worse",
-                    "demo",
-                    at,
-                    {"fatigue": 3, "pins_and_needles": 2},
-                )
-            )
+                if planned.date <= cutoff and planned.date <= as_of:
+                    uow.doses.add(_demo_dose(patient_id, plan, planned, at))
+        _record_checks(uow, patient_id, plan, stage, cutoff=cutoff, as_of=as_of, at=at)
         refresh_forecast(uow, uow.patients.get(patient_id), as_of, actor="demo", at=at)
         uow.commit()
 
