@@ -35,14 +35,13 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db._statements import write_audit
-from b12care.adapters.db.repositories import (
+from b12care.adapters.db.entry_repositories import (
     SqlDoseRepository,
     SqlLabRepository,
-    SqlPatientRepository,
-    SqlPlanVersionRepository,
     SqlReviewRepository,
     SqlSymptomCheckRepository,
 )
+from b12care.adapters.db.repositories import SqlPatientRepository, SqlPlanVersionRepository
 from b12care.adapters.db.tables import patients
 from b12care.adapters.db.tables_cds import cds_feedback, cds_jwt_ids
 from b12care.application.records import PatientRecord, PlanVersionRecord, new_id

@@ -18,15 +18,17 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from b12care.adapters.db.accounts import SqlUserRepository
 from b12care.adapters.db.audit import SqlAuditLog
 from b12care.adapters.db.engine import READ_ONLY
+from b12care.adapters.db.entry_repositories import (
+    SqlDoseRepository,
+    SqlLabRepository,
+    SqlReviewRepository,
+    SqlSymptomCheckRepository,
+)
 from b12care.adapters.db.forecasts import SqlForecastRepository
 from b12care.adapters.db.repositories import (
     SqlClinicRepository,
-    SqlDoseRepository,
-    SqlLabRepository,
     SqlPatientRepository,
     SqlPlanVersionRepository,
-    SqlReviewRepository,
-    SqlSymptomCheckRepository,
 )
 from b12care.application.ports import StorageFaultError, StorageUnavailableError, UnitOfWorkFactory
 
