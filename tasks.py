@@ -4,7 +4,10 @@
     python3 tasks.py run    # set up .venv and start the web app with the demo clinic (embedded SQLite)
     python3 tasks.py test   # set up .venv with the dev tools and run every check and test
     python3 tasks.py check  # the fast inner loop: lint, types, import contracts, engine and scenario tests
+    python3 tasks.py lock   # rewrite requirements/*.lock after a change to the dependencies in pyproject.toml
 
+.venv is installed from a lock file with hashes (requirements/runtime.lock for run, requirements/dev.lock for
+test and check), then the project itself is installed editable without dependencies (docs/adr/0007).
 Standard library only: this file is what creates the environment everything else runs in.
 """
 
@@ -31,25 +34,58 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 
-def _stamp(extras: str) -> str:
+REQUIREMENTS = ROOT / "requirements"
+RUNTIME_LOCK = REQUIREMENTS / "runtime.lock"  # what `run` installs: the [project] dependencies
+DEV_LOCK = REQUIREMENTS / "dev.lock"  # what `test` and `check` install: the same pins plus the dev extra
+LOCKS = (RUNTIME_LOCK, DEV_LOCK)
+UV = "uv==0.13.9"  # the resolver `tasks.py lock` puts into .venv; nothing else uses it
+LOCK_HEADER = (
+    "# Do not edit: regenerate with `python3 tasks.py lock` (from pyproject.toml and requirements/build.in;\n"
+    "# add --upgrade, or --upgrade-package NAME, to move pins to newer releases). It runs uv as below.\n"
+)
+
+
+def _stamp(lock: Path) -> str:
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
-    digest.update(extras.encode())
+    digest.update(lock.read_bytes())
+    digest.update(lock.name.encode())
     return digest.hexdigest()
 
 
-def ensure_venv(extras: str) -> None:
-    """Create .venv and install the project (editable) when pyproject.toml or the extras changed."""
-    stamp_file = VENV / ".b12care-stamp"
-    wanted = _stamp(extras)
-    if stamp_file.exists() and stamp_file.read_text() in {wanted, _stamp("dev")}:
-        return
+def _create_venv() -> None:
     if not (BIN / "python").exists():
         print("tasks: creating .venv", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=True, upgrade_deps=True).create(VENV)  # current pip (audited)
-    target = f".[{extras}]" if extras else "."
-    print(f"tasks: installing {target} into .venv", flush=True)
-    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", target])
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)  # bundled pip: the lock then installs its pin
+
+
+def ensure_venv(lock: Path) -> None:
+    """Install ``lock`` into .venv (hash-checked) and then the project itself (editable, no dependencies),
+    when pyproject.toml or the lock changed. A venv set up from the dev lock also serves the runtime one."""
+    stamp_file = VENV / ".b12care-stamp"
+    wanted = _stamp(lock)
+    if stamp_file.exists() and stamp_file.read_text() in {wanted, _stamp(DEV_LOCK)}:
+        return
+    _create_venv()
+    python = str(BIN / "python")
+    print(f"tasks: installing {lock.relative_to(ROOT)} and the project into .venv", flush=True)
+    run([python, "-m", "pip", "install", "--quiet", "--require-hashes", "-r", str(lock.relative_to(ROOT))])
+    # The build backend (hatchling) is pinned in the lock too, so the editable build needs no download.
+    run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", "."])
     stamp_file.write_text(wanted)
+
+
+def task_lock(uv_options: list[str] | None = None) -> None:
+    """Write both lock files with uv: the dev lock first, then the runtime lock constrained to its pins, so
+    the two agree on every shared release. Existing pins are kept unless ``uv_options`` say --upgrade."""
+    _create_venv()
+    run([str(BIN / "python"), "-m", "pip", "install", "--quiet", UV])
+    sources = ["pyproject.toml", "requirements/build.in"]
+    target = ["--universal", "--python-version", "3.11", "--generate-hashes", "--quiet", *(uv_options or [])]
+    dev, runtime = (str(lock.relative_to(ROOT)) for lock in (DEV_LOCK, RUNTIME_LOCK))
+    run([str(BIN / "uv"), "pip", "compile", *sources, "--extra", "dev", *target, "-o", dev])
+    run([str(BIN / "uv"), "pip", "compile", *sources, "-c", dev, *target, "-o", runtime])
+    for lock in LOCKS:
+        lock.write_text(LOCK_HEADER + lock.read_text().removeprefix(LOCK_HEADER))
 
 
 def run(command: list[str]) -> None:
@@ -62,7 +98,7 @@ def run(command: list[str]) -> None:
 
 def task_run() -> None:
     """The web app on the embedded SQLite default, with the demo clinic; prints the URL and a login."""
-    ensure_venv("")
+    ensure_venv(RUNTIME_LOCK)
     run([str(BIN / "b12care"), "serve", "--demo"])
 
 
@@ -126,14 +162,14 @@ def _pypi_project(name: str) -> dict[str, Any]:
 
 
 def audit_findings(
-    report: dict[str, Any], installed: dict[str, str], project: Callable[[str], dict[str, Any]]
+    report: dict[str, Any], pinned: dict[str, str], project: Callable[[str], dict[str, Any]]
 ) -> tuple[list[str], list[str]]:
     """The known vulnerabilities of a pip-audit JSON ``report`` and the distributions it could not audit.
 
-    pip-audit reads each installed release's vulnerabilities from PyPI (``/pypi/NAME/VERSION/json``). A
+    pip-audit reads each locked release's vulnerabilities from PyPI (``/pypi/NAME/VERSION/json``). A
     distribution it skips as not found there (a PyPI mirror that serves only project pages answers so for
     every one) is looked up on its project page, ``project(name)``, whose ``vulnerabilities`` are those of
-    the project's latest release: they apply when that is the ``installed`` version; otherwise the
+    the project's latest release: they apply when that is the ``pinned`` version; otherwise the
     distribution is returned as not audited. Withdrawn advisories and AUDIT_ACCEPTED ids do not count.
     """
     findings: list[str] = []
@@ -145,9 +181,9 @@ def audit_findings(
             findings += [
                 f"{name} {dependency['version']}: {_advisory(v, 'fix_versions')}" for v in dependency["vulns"]
             ]
-        elif "not found on PyPI" in reason and _canonical(name) in installed:
-            lookups.append((name, installed[_canonical(name)]))
-        elif "editable" not in reason:  # the editable one is b12care itself, which is not on PyPI
+        elif "not found on PyPI" in reason and _canonical(name) in pinned:
+            lookups.append((name, pinned[_canonical(name)]))
+        else:
             unaudited.append(f"{name}: {reason}")
     with ThreadPoolExecutor(max_workers=8) as pool:
         pages = list(pool.map(project, [name for name, _ in lookups]))
@@ -171,12 +207,18 @@ def _advisory(advisory: dict[str, Any], fixed_key: str) -> str:
 
 
 def _audit_report() -> dict[str, Any]:
-    """Run pip-audit over .venv's installed distributions (not the editable project) and read its report."""
+    """Run pip-audit over the lock files' pinned releases and read its report.
+
+    ``--require-hashes --disable-pip``: the locks are complete and hashed, so pip-audit neither resolves nor
+    builds a throwaway environment; it audits exactly the releases `tasks.py` installs, whatever .venv holds.
+    """
     accepted = [option for vuln in sorted(AUDIT_ACCEPTED) for option in ("--ignore-vuln", vuln)]
+    locks = [option for lock in LOCKS for option in ("--requirement", str(lock.relative_to(ROOT)))]
     with tempfile.TemporaryDirectory() as folder:
         output = Path(folder) / "audit.json"
         command = [
-            str(BIN / "pip-audit"), "--local", "--skip-editable", "--vulnerability-service", "pypi",
+            str(BIN / "pip-audit"), *locks, "--require-hashes", "--disable-pip",
+            "--vulnerability-service", "pypi",
             "--timeout", str(PYPI_TIMEOUT), "--progress-spinner", "off",
             "--format", "json", "--output", str(output), *accepted,
         ]  # fmt: skip
@@ -193,22 +235,22 @@ def _audit_report() -> dict[str, Any]:
     return report
 
 
-def _installed() -> dict[str, str]:
-    listed = subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "list", "--format", "json"],
-        cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    return {_canonical(item["name"]): item["version"] for item in json.loads(listed.stdout)}
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)", re.MULTILINE)
+
+
+def _locked() -> dict[str, str]:
+    """The pinned release of every distribution in the lock files: canonical name -> version."""
+    return {_canonical(name): version for lock in LOCKS for name, version in PIN.findall(lock.read_text())}
 
 
 def audit_dependencies() -> None:
-    """Fail on a known vulnerability of any installed dependency (pip-audit, PyPI's advisories).
+    """Fail on a known vulnerability of any locked dependency (pip-audit, PyPI's advisories).
 
     An audit that cannot finish (PyPI down or too slow) fails the task under CI and only warns elsewhere,
     so an offline developer can still run the tests; distributions that could not be audited are listed.
     """
     try:
-        findings, unaudited = audit_findings(_audit_report(), _installed(), _pypi_project)
+        findings, unaudited = audit_findings(_audit_report(), _locked(), _pypi_project)
     except AuditIncompleteError as error:
         if os.environ.get("CI"):
             print(f"tasks: the dependency audit could not finish: {error}", file=sys.stderr, flush=True)
@@ -218,7 +260,7 @@ def audit_dependencies() -> None:
     for entry in unaudited:
         print(f"tasks: not audited: {entry}", flush=True)
     if findings:
-        print("tasks: known vulnerabilities (raise the lower bound in pyproject.toml):", file=sys.stderr)
+        print("tasks: known vulnerabilities (python3 tasks.py lock --upgrade-package NAME):", file=sys.stderr)
         for finding in findings:
             print(f"  {finding}", file=sys.stderr, flush=True)
         sys.exit(1)
@@ -226,7 +268,7 @@ def audit_dependencies() -> None:
 
 
 def task_test() -> None:
-    ensure_venv("dev")
+    ensure_venv(DEV_LOCK)
     ensure_chromium()
     ensure_unifont()
     tool = lambda name: str(BIN / name)  # noqa: E731
@@ -235,17 +277,17 @@ def task_test() -> None:
     run([tool("mypy")])
     run([tool("lint-imports")])
     run([tool("mkdocs"), "build", "--strict"])  # docs/ -> site/; not --quiet: it hides the strict failure
-    audit_dependencies()  # pip-audit: a known vulnerability of an installed dependency fails the task
+    audit_dependencies()  # pip-audit over the lock files: a known vulnerability of a pin fails the task
     run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
 
-FAST_TESTS = ["tests/unit", "tests/property", "tests/knowledge", "tests/scenarios"]
+FAST_TESTS = ["tests/unit", "tests/property", "tests/knowledge", "tests/scenarios", "tests/application"]
 
 
 def task_check() -> None:
     """The fast inner loop: lint, types, import contracts and the tests that need no database server,
     browser, root or network (the clinical engine, its properties, the packs and the scenario suite)."""
-    ensure_venv("dev")
+    ensure_venv(DEV_LOCK)
     tool = lambda name: str(BIN / name)  # noqa: E731
     run([tool("ruff"), "check", "src", "tests", "benchmarks", "tasks.py"])
     run([tool("ruff"), "format", "--check", "src", "tests", "benchmarks", "tasks.py"])
@@ -254,10 +296,15 @@ def task_check() -> None:
     run([tool("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *FAST_TESTS])
 
 
-TASKS = {"run": task_run, "test": task_test, "check": task_check}
+TASKS: dict[str, Callable[[], None]] = {"run": task_run, "test": task_test, "check": task_check}
+TASKS["lock"] = task_lock  # the one task that takes options: uv's, such as --upgrade
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in TASKS:
-        print(f"usage: python3 tasks.py {{{'|'.join(TASKS)}}}", file=sys.stderr)
+    name, options = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
+    if name not in TASKS or (options and name != "lock"):
+        print(f"usage: python3 tasks.py {{{'|'.join(TASKS)}}} (lock [uv options])", file=sys.stderr)
         sys.exit(2)
-    TASKS[sys.argv[1]]()
+    if name == "lock":
+        task_lock(options)
+    else:
+        TASKS[name]()

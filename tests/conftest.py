@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CASE = ROOT / "examples" / "pernicious-anaemia.json"
 
 SYSTEM_TIERS = frozenset({"browser", "faults", "load", "hostile", "backup"})
-"""Test folders that start whole systems (a browser, killed servers, load, attacks, backups): marked ``system``.
+"""Test folders that start whole systems (browser, killed servers, load, attacks, backups): marked ``system``.
 
 The tiers (docs/development.md): ``tests/application`` runs use cases on fakes; adapter contract tests run on
 SQLite and PostgreSQL; face tests are thin wiring tests; ``system`` tests run in ``tasks.py test`` only

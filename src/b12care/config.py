@@ -34,14 +34,13 @@ import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from b12care.domain.errors import B12CareError
+from b12care.domain.errors import ConfigurationError
 
 __all__ = [
     "APP_NAME",
     "MIN_SECRET_LENGTH",
     "SECRET_FILE_NAME",
     "SUPPORTED_SCHEMES",
-    "ConfigurationError",
     "Settings",
     "default_database_path",
 ]
@@ -51,10 +50,6 @@ SUPPORTED_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 SECRET_FILE_NAME = "b12care.secret"
 MIN_SECRET_LENGTH = 32
 _ALIASES = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
-
-
-class ConfigurationError(B12CareError):
-    """A setting is missing or unusable; the message names the environment variable."""
 
 
 def default_database_path() -> Path:

@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from b12care.application.accounts import Accounts
 from b12care.bootstrap import bootstrap
-from b12care.config import SECRET_FILE_NAME, ConfigurationError, Settings
+from b12care.config import SECRET_FILE_NAME, Settings
+from b12care.domain.errors import ConfigurationError
 
 
 @pytest.fixture

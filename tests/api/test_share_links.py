@@ -8,7 +8,7 @@ import pytest
 from api_helpers import PUBLIC_URL, MovableClock, World
 from fastapi.testclient import TestClient
 
-from b12care.application.accounts import AuthenticationError
+from b12care.domain.errors import AuthenticationError
 
 
 def test_a_share_link_names_the_patient_and_is_audited(

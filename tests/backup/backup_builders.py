@@ -16,13 +16,14 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.pool import NullPool
 
 from app_helpers import EXAMPLE_CASE, FAST_HASHER, NOW, SECRET, MovableClock
-from b12care.adapters.calendar.feed import calendar_for
 from b12care.adapters.cds.store import Feedback, SqlCdsStore
-from b12care.application.accounts import Accounts, AuthenticationError
+from b12care.application.accounts import Accounts
+from b12care.application.calendar import calendar_for
 from b12care.application.records import EnteredInError
 from b12care.application.treatment import DoseInput, Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
+from b12care.domain.errors import AuthenticationError
 
 Rows = dict[str, list[tuple[object, ...]]]
 FORMULA_NAME = '=HYPERLINK("http://127.0.0.1/x","click")'

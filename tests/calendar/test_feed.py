@@ -6,7 +6,7 @@ import datetime as dt
 
 from calendar_helpers import INJECTION, add_patient, confirmed, dose_dates, events, give, parse
 
-from b12care.adapters.calendar.feed import calendar_for
+from b12care.application.calendar import calendar_for
 from b12care.application.treatment import Services
 from b12care.bootstrap import App
 

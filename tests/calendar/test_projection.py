@@ -8,10 +8,10 @@ from typing import Any
 
 from calendar_helpers import EXAMPLE_CASE
 
-from b12care.adapters.calendar.projection import Projection, project
 from b12care.application.case_file import parse_case_json
 from b12care.application.forecasting import forecast_case
 from b12care.domain.history import AdministeredDose, History, Review
+from b12care.domain.projection import Projection, project
 from b12care.knowledge.loader import load_pack
 
 

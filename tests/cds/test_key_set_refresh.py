@@ -15,8 +15,9 @@ import pytest
 from cds_builders import DISCOVERY, EHR, JWKS_URL, NOW, PUBLIC_URL, Keys, token
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from b12care.adapters.cds.auth import MAX_TOKEN_CHARACTERS, CdsAuthError, JwksCache, JwtVerifier
+from b12care.adapters.cds.auth import MAX_TOKEN_CHARACTERS, JwksCache, JwtVerifier
 from b12care.adapters.cds.settings import CdsSettings, Issuer
+from b12care.domain.errors import CdsAuthError
 
 ENDPOINT = f"{DISCOVERY}/b12care-patient-view"
 ATTACKER = ec.generate_private_key(ec.SECP384R1())

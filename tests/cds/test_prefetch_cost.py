@@ -15,13 +15,10 @@ from sqlalchemy import text
 
 from b12care.adapters.cds.hooks import _is_b12_administration, _is_b12_observation
 from b12care.adapters.cds.store import SqlCdsStore
-from b12care.adapters.fhir.inbound import (
-    FhirResourceError,
-    MalformedResourceError,
-    dose_from_administration,
-    lab_from_observation,
-)
+from b12care.adapters.fhir.inbound import dose_from_administration, lab_from_observation
+from b12care.application.cds import patient_record
 from b12care.bootstrap import App
+from b12care.domain.errors import FhirResourceError, MalformedResourceError
 from b12care.knowledge.terminology import load_terminology
 
 EXAMPLES = Path(__file__).parent.parent / "fhir" / "examples" / "r4"
@@ -177,8 +174,8 @@ def test_the_replay_insert_leaves_the_connection_fully_durable(app: App) -> None
 def test_a_patient_is_read_with_its_plan_and_history_in_one_go(app: App, clinic: Clinic) -> None:
     store = SqlCdsStore(app.engine)
     reference = next(iter(clinic.patients))
-    found = store.patient_record(clinic.id, ["not-a-patient", reference])
+    found = patient_record(store.uow, clinic.id, ["not-a-patient", reference])
     assert found is not None
     assert found.patient.id == clinic.patients[reference]
     assert found.plan.patient_id == found.patient.id
-    assert store.patient_record(clinic.id, ["not-a-patient"]) is None
+    assert patient_record(store.uow, clinic.id, ["not-a-patient"]) is None

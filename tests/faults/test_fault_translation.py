@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from b12care.adapters.db.engine import CONNECT_TIMEOUT_SECONDS, create_database_engine
 from b12care.adapters.db.faults import storage_fault
 from b12care.adapters.db.unit_of_work import SqlUnitOfWork
-from b12care.application.ports import (
+from b12care.domain.errors import (
     ConstraintError,
     StorageFullError,
     StorageReadOnlyError,

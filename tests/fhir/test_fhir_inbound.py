@@ -9,15 +9,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from b12care.adapters.fhir.inbound import (
-    FhirResourceError,
-    MalformedResourceError,
-    MissingElementError,
-    UnknownCode,
-    dose_from_administration,
-    dose_from_statement,
-    lab_from_observation,
-)
+from b12care.adapters.fhir.inbound import dose_from_administration, dose_from_statement, lab_from_observation
+from b12care.domain.errors import FhirResourceError, MalformedResourceError, MissingElementError, UnknownCode
 from b12care.domain.quantity import Quantity
 
 LOINC = "http://loinc.org"

@@ -22,17 +22,12 @@ import pytest
 from fhir.resources.R4B import get_fhir_model_class
 
 from b12care.adapters.fhir.importer import import_bundle
-from b12care.adapters.fhir.inbound import (
-    UnknownCode,
-    dose_from_administration,
-    dose_from_statement,
-    lab_from_observation,
-)
+from b12care.adapters.fhir.inbound import dose_from_administration, dose_from_statement, lab_from_observation
 from b12care.adapters.fhir.outbound import export_patient_record
 from b12care.adapters.fhir.r4 import R4_R4B_DIFFERENCES, bundle_as_r4b, check_r4
 from b12care.application.treatment import DoseInput, Services
 from b12care.domain.case import LabResult
-from b12care.domain.errors import InputError
+from b12care.domain.errors import InputError, UnknownCode
 
 EXAMPLES = Path(__file__).parent / "examples" / "r4"
 FILES = sorted(EXAMPLES.glob("*.json"))

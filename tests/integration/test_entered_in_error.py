@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from db_builders import NOW, Seed, dose, lab, plan_version, review, symptom_check
 
-from b12care.application.ports import AlreadyEnteredInError, RecordNotFoundError, UnitOfWork
+from b12care.application.ports import UnitOfWork
 from b12care.application.records import EnteredInError
 from b12care.bootstrap import App
+from b12care.domain.errors import AlreadyEnteredInError, RecordNotFoundError
 
 MARK = EnteredInError(NOW + dt.timedelta(hours=2), "dr.smith", "recorded against the wrong patient")
 

@@ -11,9 +11,9 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db.tables import symptom_checks
-from b12care.application.ports import ConstraintError, RecordNotFoundError
 from b12care.application.records import ClinicRecord, EnteredInError, new_id
 from b12care.bootstrap import App
+from b12care.domain.errors import ConstraintError, RecordNotFoundError
 
 
 def test_clinics_and_patients_round_trip(app: App) -> None:

@@ -17,7 +17,7 @@ from b12care.domain.regimen import SITUATIONS, situations_for
 from b12care.domain.safety import KNOWN_WARNINGS, REQUIRED_WARNINGS
 from b12care.domain.vocabulary import Cause, Test, codes_of
 from b12care.knowledge import list_packs, load_pack, pack_directory
-from b12care.knowledge.loader import compute_hash
+from b12care.knowledge.loader import PACKS_ROOT, compute_hash
 
 PACK_IDS = [summary.id for summary in list_packs()]
 KNOWN_UNITS = {
@@ -37,26 +37,44 @@ def test_the_three_national_packs_are_shipped_with_uk_as_default() -> None:
     assert [s.id for s in summaries.values() if s.default] == ["uk-nice-2024"]
 
 
-def test_manifest_hash_matches_the_pack_files(pack: Pack) -> None:
+def _folders(pack: Pack) -> list[Path]:
+    """The pack's own folder and, when it extends one, its base's folder."""
     directory = pack_directory(pack.id)
     manifest = yaml.safe_load((directory / "manifest.yaml").read_text())
-    assert compute_hash(directory, manifest["files"]) == manifest["content_hash"] == pack.content_hash
+    base = manifest.get("extends")
+    return [directory] + ([PACKS_ROOT / base.replace("@", "/")] if base else [])
+
+
+def test_manifest_hash_matches_the_pack_files_and_its_base(pack: Pack) -> None:
+    directory, *bases = _folders(pack)
+    manifest = yaml.safe_load((directory / "manifest.yaml").read_text())
+    own = [name for name in manifest["files"] if (directory / name).is_file()]
+    extends = None
+    for base in bases:
+        base_manifest = yaml.safe_load((base / "manifest.yaml").read_text())
+        assert compute_hash(base, base_manifest["files"]) == base_manifest["content_hash"]
+        assert manifest["base_hash"] == base_manifest["content_hash"]
+        extends = f"{manifest['extends']} {base_manifest['content_hash']}"
+    assert compute_hash(directory, own, extends) == manifest["content_hash"] == pack.content_hash
 
 
 def test_every_pack_file_is_listed_in_its_manifest(pack: Pack) -> None:
-    directory = pack_directory(pack.id)
-    manifest = yaml.safe_load((directory / "manifest.yaml").read_text())
-    on_disk = {p.name for p in Path(directory).glob("*.yaml")} - {"manifest.yaml"}
-    assert on_disk == set(manifest["files"])
+    for directory in _folders(pack):
+        manifest = yaml.safe_load((directory / "manifest.yaml").read_text())
+        on_disk = {p.name for p in Path(directory).glob("*.yaml")} - {"manifest.yaml"}
+        assert on_disk <= set(manifest["files"])
 
 
-def test_record_ids_are_unique_across_the_pack_files(pack: Pack) -> None:
-    directory = pack_directory(pack.id)
-    ids: list[str] = []
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        ids += [record["id"] for record in data.get("records", [])] if isinstance(data, dict) else []
-    assert len(ids) == len(set(ids)) == len(pack.records)
+def test_record_ids_are_unique_within_the_pack_and_within_its_base(pack: Pack) -> None:
+    every: set[str] = set()
+    for directory in _folders(pack):
+        ids: list[str] = []
+        for path in sorted(directory.glob("*.yaml")):
+            data = yaml.safe_load(path.read_text())
+            ids += [record["id"] for record in data.get("records", [])] if isinstance(data, dict) else []
+        assert len(ids) == len(set(ids))
+        every |= set(ids)
+    assert every == set(pack.records)
 
 
 def test_every_record_is_cited_with_known_citations_and_a_grade(pack: Pack) -> None:

@@ -13,10 +13,11 @@ import pytest
 from argon2 import PasswordHasher
 
 from app_helpers import PASSWORD, SECRET
-from b12care.application.accounts import Accounts, AuthenticationError, RateLimit, RateLimitedError
+from b12care.application.accounts import Accounts, RateLimit
 from b12care.application.treatment import Services
 from b12care.bootstrap import App, bootstrap
 from b12care.config import Settings
+from b12care.domain.errors import AuthenticationError, RateLimitedError
 
 CLIENT = "127.0.0.1"
 

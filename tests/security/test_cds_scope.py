@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app_helpers import World
 from b12care.adapters.cds.store import SqlCdsStore
+from b12care.application.cds import patient_record
 from b12care.bootstrap import App
 
 
@@ -17,5 +18,5 @@ def test_a_hook_call_finds_patients_of_its_issuers_clinic_only(booted: App, worl
     assert store.find_patient(world.clinic_a, ["H-1"]) == ours
     assert store.find_patient(world.clinic_b, ["H-1"]) == theirs
     assert store.find_patient(world.clinic_a, ["H-2"]) is None
-    found = store.patient_record(world.clinic_a, ["H-2", "H-1"])
+    found = patient_record(store.uow, world.clinic_a, ["H-2", "H-1"])
     assert found is not None and found.patient.id == ours

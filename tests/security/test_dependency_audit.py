@@ -1,6 +1,7 @@
 """The dependency audit step of `tasks.py test`: what fails it, what only warns, and that it cannot hang.
 
-The step's decisions are tested on made-up pip-audit reports and PyPI project pages: no network here.
+It audits the lock files (requirements/*.lock), not whatever .venv holds. The step's decisions are tested
+on made-up pip-audit reports and PyPI project pages: no network here.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ def _page(latest: str, *advisories: dict[str, Any]) -> dict[str, Any]:
 NOT_FOUND = "Dependency not found on PyPI and could not be audited: {}"
 REPORT = {
     "dependencies": [
-        {"name": "b12care", "skip_reason": "distribution marked as editable"},
         {"name": "jinja2", "version": "3.1.6", "vulns": []},
         {"name": "fastapi", "skip_reason": NOT_FOUND.format("fastapi (0.165.0)")},
     ]
@@ -46,7 +46,6 @@ REPORT = {
 def test_a_vulnerability_pip_audit_reports_is_a_finding(tasks: ModuleType) -> None:
     report = {
         "dependencies": [
-            {"name": "b12care", "skip_reason": "distribution marked as editable"},
             {"name": "jinja2", "version": "3.1.2", "vulns": [{"id": "GHSA-1", "fix_versions": ["3.1.3"]}]},
         ]
     }
@@ -54,7 +53,16 @@ def test_a_vulnerability_pip_audit_reports_is_a_finding(tasks: ModuleType) -> No
     findings, unaudited = tasks.audit_findings(report, {}, pytest.fail)  # nothing to look up
 
     assert findings == ["jinja2 3.1.2: GHSA-1 (fixed in 3.1.3)"]
-    assert unaudited == []  # the editable project itself is not on PyPI and is not expected there
+    assert unaudited == []
+
+
+def test_a_skipped_distribution_that_is_not_in_the_lock_is_listed_as_not_audited(tasks: ModuleType) -> None:
+    report = {"dependencies": [{"name": "mystery", "skip_reason": NOT_FOUND.format("mystery (1.0)")}]}
+
+    findings, unaudited = tasks.audit_findings(report, {}, pytest.fail)  # no pinned version to look up
+
+    assert findings == []
+    assert unaudited == [f"mystery: {NOT_FOUND.format('mystery (1.0)')}"]
 
 
 def test_a_release_pypi_has_no_page_for_is_judged_by_its_projects_latest_release(tasks: ModuleType) -> None:
@@ -88,7 +96,7 @@ def test_an_older_release_whose_advisories_cannot_be_read_is_listed_as_not_audit
 
 def _stub_audit(tasks: ModuleType, monkeypatch: pytest.MonkeyPatch, report: dict[str, Any]) -> None:
     monkeypatch.setattr(tasks, "_audit_report", lambda: report)
-    monkeypatch.setattr(tasks, "_installed", lambda: {"fastapi": "0.165.0"})
+    monkeypatch.setattr(tasks, "_locked", lambda: {"fastapi": "0.165.0"})
 
 
 def test_a_finding_fails_the_test_task(
@@ -153,7 +161,7 @@ def test_pip_audit_runs_under_a_time_limit_and_overrunning_it_is_an_unfinished_a
     assert limits and 0 < limits[0] <= 900
 
 
-def test_the_audit_skips_only_the_editable_project_and_uses_pypis_advisories(
+def test_the_audit_reads_both_lock_files_hash_checked_without_resolving_and_uses_pypis_advisories(
     tasks: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     commands: list[list[str]] = []
@@ -167,6 +175,22 @@ def test_the_audit_skips_only_the_editable_project_and_uses_pypis_advisories(
 
     assert tasks._audit_report() == {"dependencies": []}
     command = commands[0]
-    assert "--skip-editable" in command
+    audited = [command[i + 1] for i, option in enumerate(command) if option == "--requirement"]
+    assert audited == ["requirements/runtime.lock", "requirements/dev.lock"]
+    assert {"--require-hashes", "--disable-pip"} <= set(command)  # hashed pins: no resolution, no venv
+    assert "--local" not in command  # the lock, not the environment, is what is audited
     assert command[command.index("--vulnerability-service") + 1] == "pypi"
     assert "--timeout" in command
+
+
+def test_the_audit_judges_each_distribution_by_its_release_pinned_in_the_lock(tasks: ModuleType) -> None:
+    pinned = tasks._locked()
+
+    assert pinned["fastapi"] == _lock_pins(ROOT / "requirements" / "runtime.lock")["fastapi"]
+    assert pinned["psycopg-binary"]  # a pin with an environment marker is read too
+    assert "b12care" not in pinned  # the project itself is installed editable, never from the lock
+
+
+def _lock_pins(lock: Path) -> dict[str, str]:
+    pins = [line.split(" ")[0].split("==") for line in lock.read_text().splitlines() if "==" in line]
+    return {name.lower(): version for name, version in pins if not name.startswith("#")}

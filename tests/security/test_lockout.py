@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from app_helpers import FAST_HASHER, PASSWORD, MovableClock
-from b12care.application.accounts import Accounts, AuthenticationError, RateLimitedError
+from b12care.application.accounts import Accounts
 from b12care.application.treatment import Services
 from b12care.bootstrap import App
+from b12care.domain.errors import AuthenticationError, RateLimitedError
 
 
 @pytest.fixture

@@ -16,20 +16,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from app_helpers import FAST_HASHER, NOW, PASSWORD, MovableClock
-from b12care.adapters.cds.auth import FORGET_MARGIN, CdsAuthError, JwksCache, JwtVerifier
+from b12care.adapters.cds.auth import FORGET_MARGIN, JwksCache, JwtVerifier
 from b12care.adapters.cds.settings import CdsSettings, Issuer
 from b12care.adapters.cds.store import PRUNE_EVERY, SqlCdsStore
 from b12care.adapters.db.tables_accounts import login_attempts
 from b12care.adapters.db.tables_cds import cds_jwt_ids
-from b12care.application.accounts import (
-    SERVER_CLOCK_MARGIN,
-    Accounts,
-    AuthenticationError,
-    RateLimit,
-    RateLimitedError,
-)
+from b12care.application.accounts import SERVER_CLOCK_MARGIN, Accounts, RateLimit
 from b12care.application.treatment import Services
 from b12care.bootstrap import App
+from b12care.domain.errors import AuthenticationError, CdsAuthError, RateLimitedError
 
 WINDOW = dt.timedelta(minutes=15)
 EHR = "https://ehr.example.org"

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from b12care.application.accounts import Accounts, AuthenticationError
+from b12care.application.accounts import Accounts
 from b12care.bootstrap import bootstrap
 from b12care.config import Settings
+from b12care.domain.errors import AuthenticationError
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "b12care"
 SETTINGS_MODULE = PACKAGE / "config.py"

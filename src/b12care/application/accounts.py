@@ -12,11 +12,8 @@ count: older than the lock-out window plus ``SERVER_CLOCK_MARGIN`` for servers w
 guessing cannot grow the table without end.
 Successful logins are kept (who logged in, from where, when).
 
-Errors (under ``B12CareError``)::
-
-    AuthenticationError   no, expired or forged token; wrong username or password   (HTTP 401)
-    PermissionDeniedError the user's role in the clinic may not do this (identity.py) (HTTP 403)
-    RateLimitedError      too many failed logins; ``retry_after`` seconds            (HTTP 429)
+Raises ``AuthenticationError`` (no, expired or forged token; wrong username or password),
+``PermissionDeniedError`` and ``RateLimitedError`` (``retry_after`` seconds): all in ``domain/errors.py``.
 """
 
 from __future__ import annotations
@@ -33,11 +30,10 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from b12care.application.identity import Identity, PermissionDeniedError
+from b12care.application.identity import Identity
 from b12care.application.permissions import ROLES, Role
-from b12care.application.ports import RecordNotFoundError
 from b12care.application.records import AuditEntry, new_id
-from b12care.domain.errors import B12CareError, InputError
+from b12care.domain.errors import AuthenticationError, InputError, RateLimitedError, RecordNotFoundError
 
 if TYPE_CHECKING:
     from b12care.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -47,13 +43,10 @@ __all__ = [
     "ROLES",
     "SERVER_CLOCK_MARGIN",
     "Accounts",
-    "AuthenticationError",
     "Identity",
     "LoginAttempt",
     "Membership",
-    "PermissionDeniedError",
     "RateLimit",
-    "RateLimitedError",
     "Role",
     "UserRecord",
     "UserRepository",
@@ -71,18 +64,6 @@ SERVER_CLOCK_MARGIN = dt.timedelta(minutes=5)
 PRUNE_EVERY = dt.timedelta(minutes=1)  # old failures are deleted at most this often (a scan of the table)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
-
-
-class AuthenticationError(B12CareError):
-    """Who is asking is unknown: no token, a bad or expired token, a wrong username or password."""
-
-
-class RateLimitedError(B12CareError):
-    """Too many failed logins for this username and client; try again after ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed logins; try again in {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
 """CDS Hooks cards from a patient's plan and forecast: pure rendering, no HTTP.
 
 ``patient_view_cards`` turns a forecast into cards (overdue or lapsed maintenance, each flag that asks
-for review, the plan's safety warnings); ``order_cards`` checks draft B12 and folic acid orders against
-the plan (a dose before the earliest date, folic acid before B12 has started, cyanocobalamin with
-Leber's disease, another product or route than the plan's). The wording, severity and citations come
+for review, the plan's safety warnings); ``order_cards`` words the findings of ``domain.orders`` on draft
+B12 and folic acid orders (a dose before the earliest date, folic acid before B12 has started,
+cyanocobalamin with Leber's disease, another product or route than the plan's) as cards with
+suggestions: the decisions are the domain's. The wording, severity and citations come
 from the plan, the forecast and the knowledge pack; this module adds no clinical number. Every card
 names the pack id and version and says when it rests on an ``unconfirmed`` record.
 
@@ -17,16 +18,23 @@ import copy
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from b12care.application.treatment import PatientView
 from b12care.domain.forecast import Flag
-from b12care.domain.knowledge import Citation, Pack, WarningDef
-from b12care.domain.quantity import Quantity
+from b12care.domain.knowledge import Citation, Pack, Record, WarningDef
+from b12care.domain.orders import (
+    DraftOrder,
+    OffPlan,
+    OrderFinding,
+    SafetyRecordFinding,
+    TooEarly,
+    check_orders,
+)
 from b12care.domain.safety import SafetyWarning
-from b12care.domain.vocabulary import Route, Severity, Verification
+from b12care.domain.vocabulary import Severity, Verification
 
 __all__ = [
     "OVERRIDE_REASONS",
@@ -35,9 +43,7 @@ __all__ = [
     "Action",
     "Card",
     "Coding",
-    "DraftOrder",
     "Link",
-    "OrderDrug",
     "Source",
     "Suggestion",
     "card_to_json",
@@ -45,11 +51,8 @@ __all__ = [
     "patient_view_cards",
 ]
 
-OrderDrug = Literal["hydroxocobalamin", "cyanocobalamin", "folic_acid", "other"]
 TOPIC_SYSTEM = "urn:b12care:cds-topic"
 OVERRIDE_SYSTEM = "urn:b12care:cds-override-reason"
-_B12: frozenset[str] = frozenset({"hydroxocobalamin", "cyanocobalamin"})
-_COUNTED = frozenset({"valid", "within_grace", "off_plan"})
 _ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2}
 # ATC codes of the two B12 products (FACTS.md section 6), used when a suggestion creates an order.
 _ATC = {"cyanocobalamin": "B03BA01", "hydroxocobalamin": "B03BA03"}
@@ -71,19 +74,6 @@ OVERRIDE_REASONS = (
     Coding(OVERRIDE_SYSTEM, "record-out-of-date", "The b12care record is out of date"),
     Coding(OVERRIDE_SYSTEM, "already-addressed", "Already addressed"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class DraftOrder:
-    """A draft MedicationRequest reduced to what the checks read; ``resource`` is the FHIR JSON."""
-
-    id: str
-    drug: OrderDrug
-    date: dt.date | None = None
-    dose: Quantity | None = None
-    route: Route | None = None
-    text: str = ""
-    resource: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,10 +377,8 @@ def _replace_suggestion(cards: _Cards, order: DraftOrder, key: str) -> Suggestio
     )
 
 
-def _too_early_card(cards: _Cards, order: DraftOrder) -> Card | None:
-    nxt = cards.view.forecast.next_dose
-    if order.drug not in _B12 or order.date is None or nxt is None or order.date >= nxt.earliest:
-        return None
+def _too_early_card(cards: _Cards, finding: TooEarly) -> Card:
+    order, nxt = finding.order, finding.next_dose
     key = f"order/{order.id}/too-early"
     suggestions = [
         Suggestion(
@@ -411,13 +399,13 @@ def _too_early_card(cards: _Cards, order: DraftOrder) -> Card | None:
         )
     return cards.card(
         key,
-        summary=f"B12 dose on {order.date.isoformat()} is too early: the plan's earliest date is "
+        summary=f"B12 dose on {finding.date.isoformat()} is too early: the plan's earliest date is "
         f"{nxt.earliest.isoformat()}",
         indicator="warning",
         basis=_regimen_basis(cards.view),
         topic=("order-timing", "B12 order timing"),
         message=(
-            f"The draft order dates a {nxt.phase} dose on {order.date.isoformat()}. From the doses "
+            f"The draft order dates a {nxt.phase} dose on {finding.date.isoformat()}. From the doses "
             f"recorded, the next one may be given from {nxt.earliest.isoformat()} and is due on "
             f"{nxt.due.isoformat()} (overdue from {nxt.overdue.isoformat()})."
         ),
@@ -427,27 +415,13 @@ def _too_early_card(cards: _Cards, order: DraftOrder) -> Card | None:
     )
 
 
-def _pack_warning(cards: _Cards, code: str) -> tuple[WarningDef, _Basis] | None:
-    record = cards.pack.find(f"safety.{code}", WarningDef)
-    if record is None:
-        return None
-    definition = record.value_on(cards.view.forecast.plan.case.start_date)
-    return definition, _Basis(record.id, record.citations, record.verification, record.origin)
+def _record_basis(record: Record[WarningDef]) -> _Basis:
+    return _Basis(record.id, record.citations, record.verification, record.origin)
 
 
-def _b12_started(view: PatientView) -> bool:
-    return any(e.status in _COUNTED for e in view.forecast.evaluations)
-
-
-def _folic_acid_card(cards: _Cards, order: DraftOrder, orders: Sequence[DraftOrder]) -> Card | None:
-    if order.drug != "folic_acid" or any(o.drug in _B12 for o in orders) or _b12_started(cards.view):
-        return None
-    found = _pack_warning(cards, "FOLIC_ACID_WITHOUT_B12")
-    if found is None:
-        return None
-    definition, basis = found
+def _folic_acid_card(cards: _Cards, finding: SafetyRecordFinding) -> Card:
+    order, definition, nxt = finding.order, finding.warning, finding.next_dose
     key = f"order/{order.id}/folic-acid"
-    nxt = cards.view.forecast.next_dose
     suggestions = [
         Suggestion(
             "Remove the folic acid order until B12 has started",
@@ -470,7 +444,7 @@ def _folic_acid_card(cards: _Cards, order: DraftOrder, orders: Sequence[DraftOrd
         key,
         summary=f"Folic acid ordered before B12 has started: {definition.message.partition(': ')[2]}",
         indicator=definition.severity,
-        basis=basis,
+        basis=_record_basis(finding.record),
         topic=("order-folic-acid", "Folic acid before B12"),
         message=definition.message,
         extra=[
@@ -482,22 +456,15 @@ def _folic_acid_card(cards: _Cards, order: DraftOrder, orders: Sequence[DraftOrd
     )
 
 
-def _leber_card(cards: _Cards, order: DraftOrder) -> Card | None:
-    case = cards.view.forecast.plan.case
-    if order.drug != "cyanocobalamin" or "leber_optic_atrophy" not in case.conditions:
-        return None
-    found = _pack_warning(cards, "CYANOCOBALAMIN_LEBER")
-    if found is None:
-        return None
-    definition, basis = found
-    key = f"order/{order.id}/leber"
-    plan_drug = cards.view.forecast.plan.selection.regimen.drug
-    suggestions = () if plan_drug == "cyanocobalamin" else (_replace_suggestion(cards, order, key),)
+def _leber_card(cards: _Cards, finding: SafetyRecordFinding) -> Card:
+    definition = finding.warning
+    key = f"order/{finding.order.id}/leber"
+    suggestions = (_replace_suggestion(cards, finding.order, key),) if finding.suggest_plan_product else ()
     return cards.card(
         key,
         summary=_first_sentence(definition.message),
         indicator=definition.severity,
-        basis=basis,
+        basis=_record_basis(finding.record),
         topic=("order-leber", "Cyanocobalamin in Leber's disease"),
         message=definition.message,
         extra=["The b12care record lists Leber's optic atrophy.", _plan_line(cards.view)],
@@ -506,31 +473,34 @@ def _leber_card(cards: _Cards, order: DraftOrder) -> Card | None:
     )
 
 
-def _off_plan_card(cards: _Cards, order: DraftOrder) -> Card | None:
+def _off_plan_card(cards: _Cards, finding: OffPlan) -> Card:
     selection = cards.view.forecast.plan.selection
-    if order.drug not in _B12:
-        return None
-    other_drug = order.drug != selection.regimen.drug
-    other_route = order.route is not None and order.route != selection.route
-    if not (other_drug or other_route):
-        return None
-    ordered = f"{order.drug} {order.route or ''}".strip()
-    planned = f"{selection.regimen.drug} {selection.route}"
-    key = f"order/{order.id}/off-plan"
+    key = f"order/{finding.order.id}/off-plan"
     return cards.card(
         key,
-        summary=f"Order ({ordered}) differs from the B12 plan ({planned})",
+        summary=f"Order ({finding.ordered}) differs from the B12 plan ({finding.planned})",
         indicator="warning",
         basis=_regimen_basis(cards.view),
         topic=("order-off-plan", "B12 order differs from the plan"),
         message=(
-            f"The draft order is {ordered}; the plan is {selection.regimen.summary} ({planned}). "
-            "Change the order, or review the plan in b12care so the record and the order agree."
+            f"The draft order is {finding.ordered}; the plan is {selection.regimen.summary} "
+            f"({finding.planned}). Change the order, or review the plan in b12care so the record and the "
+            "order agree."
         ),
         extra=[_plan_line(cards.view)],
-        suggestions=(_replace_suggestion(cards, order, key),),
+        suggestions=(_replace_suggestion(cards, finding.order, key),),
         overridable=True,
     )
+
+
+def _order_card(cards: _Cards, finding: OrderFinding) -> Card:
+    if isinstance(finding, TooEarly):
+        return _too_early_card(cards, finding)
+    if isinstance(finding, OffPlan):
+        return _off_plan_card(cards, finding)
+    if finding.code == "folic_acid_before_b12":
+        return _folic_acid_card(cards, finding)
+    return _leber_card(cards, finding)
 
 
 def order_cards(
@@ -541,23 +511,13 @@ def order_cards(
     public_url: str,
     hook_instance: str,
 ) -> list[Card]:
-    """The order-select / order-sign cards for ``orders`` against the patient's plan and forecast.
+    """The order-select / order-sign cards: one per finding of ``domain.orders.check_orders``.
 
     Reference: b12care-local-policy (earliest date); bnf-hydroxocobalamin; cks-anaemia-b12;
     fda-cyanocobalamin-inj (folic acid and Leber's disease, through the pack's safety records).
     """
     cards = _Cards(view, pack, public_url, hook_instance)
-    found: list[Card] = []
-    for order in orders:
-        leber = _leber_card(cards, order)
-        checks = [
-            _too_early_card(cards, order),
-            _folic_acid_card(cards, order, orders),
-            leber,
-            None if leber is not None else _off_plan_card(cards, order),
-        ]
-        found.extend(card for card in checks if card is not None)
-    return _sorted(found)
+    return _sorted(_order_card(cards, finding) for finding in check_orders(view.forecast, orders, pack))
 
 
 def _coding_json(coding: Coding) -> dict[str, str]:

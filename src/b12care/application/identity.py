@@ -2,9 +2,8 @@
 table (``permissions.py``; docs/adr/0006-clinic-roles.md). There is no account-wide role: every question
 names the clinic of the thing acted on.
 
-Errors (under ``B12CareError``)::
-
-    PermissionDeniedError the user's role in the clinic concerned may not do this   (HTTP 403)
+Raises ``PermissionDeniedError`` (``domain/errors.py``): the user's role in the clinic concerned may not
+do this (HTTP 403).
 """
 
 from __future__ import annotations
@@ -13,13 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from b12care.application.permissions import ROLES, Action, Role, allows
-from b12care.domain.errors import B12CareError
+from b12care.domain.errors import PermissionDeniedError
 
-__all__ = ["Identity", "PermissionDeniedError"]
-
-
-class PermissionDeniedError(B12CareError):
-    """The user is known but their role in the clinic concerned may not do this."""
+__all__ = ["Identity"]
 
 
 @dataclass(frozen=True, slots=True)

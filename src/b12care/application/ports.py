@@ -12,19 +12,8 @@ Every write method also appends an :class:`~b12care.application.records.AuditEnt
 transaction. Nothing is deleted: ``mark_entered_in_error`` keeps the row and records who, when, why.
 Reads return entries marked entered-in-error too (the mark is on the record); callers filter.
 
-Errors (under ``B12CareError``)::
-
-    StorageError
-     ├── RecordNotFoundError      no row with that id
-     ├── AlreadyEnteredInError    the entry already carries an entered-in-error mark
-     ├── ConstraintError          the database refused the write (unknown clinic/patient, duplicate
-     │                            plan version, value out of range); roll the unit of work back
-     └── StorageFaultError        the database cannot do its work now; the unit of work rolled back,
-          │                       nothing of it was stored (``reason``: the driver's one-line cause)
-          ├── StorageUnavailableError  unreachable, connection lost, restarting, busy: retry later
-          ├── StorageFullError         its disk (or size limit) is full: an admin must free space
-          └── StorageReadOnlyError     read-only file, filesystem or server: an admin must make it
-                                       writable
+Repositories raise the storage errors of ``domain/errors.py`` (``StorageError`` and below: not found,
+already entered-in-error, constraint refused, and the storage faults).
 
 The adapters raise the three faults in place of driver errors, so every face can answer them plainly
 (HTTP 503, a distinct CLI exit code, an error page) without knowing SQL.
@@ -34,9 +23,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, ClassVar, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Protocol, Self, TypeVar
 
+from b12care.application.feed_ports import (
+    CalendarStateRepository,
+    CdsFeedbackRepository,
+    CdsReplayRepository,
+    EhrLinkRepository,
+)
 from b12care.application.records import (
     AuditEntry,
     ClinicRecord,
@@ -50,30 +46,26 @@ from b12care.application.records import (
     StoredForecast,
     SymptomCheckRecord,
 )
-from b12care.domain.errors import B12CareError
 
 if TYPE_CHECKING:
     from b12care.application.accounts import UserRepository
 
 __all__ = [
-    "AlreadyEnteredInError",
     "AuditLog",
+    "CalendarStateRepository",
+    "CdsFeedbackRepository",
+    "CdsReplayRepository",
     "ClinicRepository",
     "Clock",
-    "ConstraintError",
+    "Deps",
     "DoseRepository",
+    "EhrLinkRepository",
     "EntryRepository",
     "ForecastRepository",
     "LabRepository",
     "PatientRepository",
     "PlanVersionRepository",
-    "RecordNotFoundError",
     "ReviewRepository",
-    "StorageError",
-    "StorageFaultError",
-    "StorageFullError",
-    "StorageReadOnlyError",
-    "StorageUnavailableError",
     "SymptomCheckRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -83,82 +75,6 @@ R = TypeVar("R")
 
 Clock = Callable[[], dt.datetime]
 """Returns the current time, timezone-aware; injected so tests and replays control time."""
-
-
-class StorageError(B12CareError):
-    """Base of the errors a repository raises on purpose."""
-
-
-class RecordNotFoundError(StorageError):
-    """No stored row has this id."""
-
-    def __init__(self, entity: str, record_id: str) -> None:
-        super().__init__(f"no {entity} with id {record_id}")
-        self.entity = entity
-        self.record_id = record_id
-
-
-class AlreadyEnteredInError(StorageError):
-    """The entry was already marked entered-in-error; the first mark stands."""
-
-    def __init__(self, entity: str, record_id: str) -> None:
-        super().__init__(f"{entity} {record_id} is already marked entered-in-error")
-        self.entity = entity
-        self.record_id = record_id
-
-
-class ConstraintError(StorageError):
-    """The database refused a write (a reference, uniqueness or range rule); roll back the unit of work."""
-
-
-class StorageFaultError(StorageError):
-    """The database cannot do its work now. The transaction rolled back: nothing of it was stored.
-
-    ``str(error)`` says what happened and what to do, in words fit for the person at the screen;
-    ``reason`` is the driver's cause in one line (no SQL, no values), for the admin's log or terminal.
-    """
-
-    message: ClassVar[str] = "the database failed; nothing was changed"
-
-    def __init__(self, reason: str = "") -> None:
-        super().__init__(self.message)
-        self.reason = reason
-
-
-class StorageUnavailableError(StorageFaultError):
-    """The database cannot be reached: down, restarting, connection lost, or too busy. Transient."""
-
-    message = (
-        "the database cannot be reached just now (down, restarting or busy); nothing was changed - "
-        "retry in a moment; if it persists, an admin must check the database server"
-    )
-
-
-class StorageFullError(StorageFaultError):
-    """The disk holding the database, or the database's own size limit, is full."""
-
-    message = (
-        "the database's disk is full; nothing was changed - an admin must free disk space "
-        "(or raise the database's size limit), then retry"
-    )
-
-
-class StorageReadOnlyError(StorageFaultError):
-    """The database is read-only: its file or filesystem, or the server (a standby, a read-only setting)."""
-
-    message = (
-        "the database is read-only; nothing was changed - an admin must make it writable again "
-        "(file or filesystem permissions, or the server's read-only setting), then retry"
-    )
-
-
-class StorageDamagedError(StorageFaultError):
-    """The database file is not a database, or is damaged (SQLite: NOTADB, CORRUPT)."""
-
-    message = (
-        "the database file is damaged or is not a b12care database; nothing was changed - an admin must "
-        "restore it from a backup (b12care restore --check FILE, then b12care restore FILE)"
-    )
 
 
 class ClinicRepository(Protocol):
@@ -364,6 +280,18 @@ class UnitOfWork(Protocol):
     @property
     def users(self) -> UserRepository: ...
 
+    @property
+    def cds_replay(self) -> CdsReplayRepository: ...
+
+    @property
+    def cds_feedback(self) -> CdsFeedbackRepository: ...
+
+    @property
+    def ehr_links(self) -> EhrLinkRepository: ...
+
+    @property
+    def calendar_events(self) -> CalendarStateRepository: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(
@@ -387,3 +315,18 @@ class UnitOfWorkFactory(Protocol):
     one that only reads (it then takes no write lock: SQLite lets it run beside a writer)."""
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The ports every use case receives beside its command: ``use_case(command, deps)``.
+
+    The composition root builds one; tests build one over a fake unit of work and a fixed clock.
+    """
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+
+    def today(self) -> dt.date:
+        """The clock's date."""
+        return self.clock().date()

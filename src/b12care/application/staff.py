@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from b12care.application.accounts import Accounts, Identity, PermissionDeniedError, UserRecord
-from b12care.application.ports import RecordNotFoundError
-from b12care.domain.errors import InputError
+from b12care.application.accounts import Accounts, Identity, UserRecord
+from b12care.domain.errors import InputError, PermissionDeniedError, RecordNotFoundError
 
 __all__ = ["add_managed_user", "change_managed_user", "managed_user", "managed_users", "managed_view"]
 

@@ -21,6 +21,7 @@ __all__ = [
     "Interval",
     "IntervalUnit",
     "add_interval",
+    "add_months",
     "check_day",
     "parse_interval",
 ]
@@ -75,10 +76,17 @@ def add_interval(start: date, interval: Interval) -> date:
         return start + timedelta(days=interval.value)
     if interval.unit == "week":
         return start + timedelta(weeks=interval.value)
-    month_index = start.month - 1 + interval.value
+    return add_months(start, interval.value)
+
+
+def add_months(start: date, months: int) -> date:
+    """``start`` moved forward by ``months`` calendar months, clamped to the end of the target month."""
+    month_index = start.month - 1 + months
     year = start.year + month_index // 12
     month = month_index % 12 + 1
-    day = min(start.day, _days_in_month(year, month))
+    day = start.day
+    if day > 28:  # every month has 28 days: only a later day may need clamping
+        day = min(day, _days_in_month(year, month))
     return date(year, month, day)
 
 

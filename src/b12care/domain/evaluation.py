@@ -19,11 +19,13 @@ Reference: b12care-local-policy (CDSi timing vocabulary); bnf-hydroxocobalamin (
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import attrgetter
 from typing import Literal
 
-from b12care.domain.calendar import Interval, add_interval
+from b12care.domain.calendar import Interval, add_months
 from b12care.domain.history import AdministeredDose, History, Review
 from b12care.domain.knowledge import WeeklyPattern
 from b12care.domain.plan import Plan
@@ -32,6 +34,7 @@ from b12care.domain.schedule import PlannedPhase
 __all__ = [
     "DoseEvaluation",
     "DoseStatus",
+    "NextDose",
     "PhaseTiming",
     "Progress",
     "evaluate_doses",
@@ -44,7 +47,7 @@ _STOPPING = ("stop_cause_resolved", "switch_to_oral", "confirm_stop")
 # For an irreversible cause a stop_cause_resolved review is a clinician override that takes effect only
 # once a prescriber confirms it (nice-ng239: replacement will not be stopped).
 _STOPPING_LIFELONG = ("switch_to_oral", "confirm_stop")
-_COUNTED: frozenset[DoseStatus] = frozenset({"valid", "within_grace", "off_plan"})
+_BY_DATE = attrgetter("date")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,16 @@ class PhaseTiming:
     earliest_gap: Interval
     latest_gap: Interval
     planned_count: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NextDose:
+    """Dates of the next dose: give from ``earliest``, due on ``due``, overdue from ``overdue``."""
+
+    earliest: dt.date
+    due: dt.date
+    overdue: dt.date
+    phase: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +95,10 @@ class Progress:
 
 def _reviewed_interval(phase: PlannedPhase, reviews: tuple[Review, ...], as_of: dt.date) -> Interval | None:
     chosen = phase.interval
+    if not reviews:
+        return chosen
     bounds = phase.interval_range
-    for review in sorted(reviews, key=lambda r: r.date):
+    for review in sorted(reviews, key=_BY_DATE):
         if review.date > as_of:
             break
         if review.decision == "shorten_interval":
@@ -127,7 +142,9 @@ def stop_date(history: History, as_of: dt.date, *, lifelong: bool = False) -> dt
 
     Reference: nice-ng239 (lifelong replacement is not stopped); b12care-local-policy.
     """
-    reviews = sorted((r for r in history.reviews if r.date <= as_of), key=lambda r: r.date)
+    if not history.reviews:
+        return None
+    reviews = sorted((r for r in history.reviews if r.date <= as_of), key=_BY_DATE)
     stopping = _STOPPING_LIFELONG if lifelong else _STOPPING
     stops = [r.date for r in reviews if r.decision in stopping and (not lifelong or _reasoned(r, reviews))]
     return min(stops, default=None)
@@ -162,60 +179,96 @@ def _off_plan(dose: AdministeredDose, plan: Plan) -> str | None:
     return None
 
 
+def _advance(
+    timings: tuple[PhaseTiming, ...],
+    index: int,
+    in_phase: int,
+    *,
+    history: History,
+    phase_start: dt.date | None,
+    day: dt.date,
+) -> int:
+    """The index of the phase a dose on ``day`` belongs to, past each phase done before it."""
+    while index + 1 < len(timings):
+        timing = timings[index]
+        fixed_done = timing.planned_count is not None and in_phase >= timing.planned_count
+        open_done = timing.phase.end == "on_no_further_improvement" and _ended_by_review(
+            history, phase_start, day
+        )
+        if not (fixed_done or open_done):
+            break
+        index, in_phase, phase_start = index + 1, 0, None
+    return index
+
+
+def _step(gap: Interval) -> dt.timedelta | None:
+    """``gap`` as a fixed number of days, or None for calendar months (which need ``add_months``)."""
+    if gap.unit == "day":
+        return dt.timedelta(days=gap.value)
+    if gap.unit == "week":
+        return dt.timedelta(weeks=gap.value)
+    return None
+
+
+def _early(day: dt.date, earliest: dt.date, kind: str, grace: dt.timedelta) -> DoseEvaluation:
+    """A dose before ``earliest``: within the grace period, or too early (not counted)."""
+    if day < earliest - grace:
+        return DoseEvaluation(day, "too_early", kind, f"before {earliest.isoformat()}")
+    return DoseEvaluation(
+        day, "within_grace", kind, f"before {earliest.isoformat()} but inside the grace period"
+    )
+
+
 def evaluate_doses(
     plan: Plan, history: History, timings: tuple[PhaseTiming, ...], as_of: dt.date, grace_days: int = 0
 ) -> Progress:
     """Evaluate every recorded dose up to ``as_of`` in date order; input order does not matter."""
-    doses = sorted((d for d in history.doses if d.counts and d.date <= as_of), key=lambda d: d.date)
-    stopped = stop_date(history, as_of, lifelong=plan.lifelong)
+    given = history.counted_doses
+    doses = given[: bisect_right(given, as_of, key=_BY_DATE)]
+    stopped = stop_date(history, as_of, lifelong=plan.lifelong) or dt.date.max
+    steps = [_step(t.earliest_gap) for t in timings]
+    grace = dt.timedelta(days=grace_days)
     evaluations: list[DoseEvaluation] = []
-    index, in_phase, counted = 0, 0, 0
+    index, in_phase, counted, last_phase = 0, 0, 0, len(timings) - 1
     last: dt.date | None = None
     first: dt.date | None = None
     phase_start: dt.date | None = None
     for dose in doses:
-        if stopped is not None and dose.date > stopped:
+        day = dose.date
+        if day > stopped:
+            evaluations.append(DoseEvaluation(day, "extra", "stopped", "given after the plan was stopped"))
+            continue
+        if day == last:
             evaluations.append(
-                DoseEvaluation(dose.date, "extra", "stopped", "given after the plan was stopped")
+                DoseEvaluation(day, "extra", timings[index].phase.kind, "second dose that day")
             )
             continue
-        if last is not None and dose.date == last:
-            evaluations.append(
-                DoseEvaluation(dose.date, "extra", timings[index].phase.kind, "second dose that day")
-            )
-            continue
-        while index + 1 < len(timings):
-            timing = timings[index]
-            fixed_done = timing.planned_count is not None and in_phase >= timing.planned_count
-            open_done = timing.phase.end == "on_no_further_improvement" and _ended_by_review(
-                history, phase_start, dose.date
-            )
-            if not (fixed_done or open_done):
-                break
-            index, in_phase, phase_start = index + 1, 0, None
+        if index < last_phase:
+            moved = _advance(timings, index, in_phase, history=history, phase_start=phase_start, day=day)
+            if moved != index:
+                index, in_phase, phase_start = moved, 0, None
         timing = timings[index]
-        status: DoseStatus = "valid"
-        reason = "on time" if last is not None else "first dose"
-        if last is not None:
-            earliest = add_interval(last, timing.earliest_gap)
-            absolute = earliest - dt.timedelta(days=grace_days)
-            if dose.date < absolute:
-                evaluations.append(
-                    DoseEvaluation(
-                        dose.date, "too_early", timing.phase.kind, f"before {earliest.isoformat()}"
-                    )
-                )
-                continue
-            if dose.date < earliest:
-                status, reason = "within_grace", f"before {earliest.isoformat()} but inside the grace period"
-        mismatch = _off_plan(dose, plan)
-        if mismatch is not None:
-            status, reason = "off_plan", mismatch
-        evaluations.append(DoseEvaluation(dose.date, status, timing.phase.kind, reason))
-        if status in _COUNTED:
-            counted += 1
-            in_phase += 1
-            last = dose.date
-            first = first or dose.date
-            phase_start = phase_start or dose.date
+        kind = timing.phase.kind
+        if last is None:
+            verdict = DoseEvaluation(day, "valid", kind, "first dose")
+        else:
+            step = steps[index]
+            earliest = last + step if step is not None else add_months(last, timing.earliest_gap.value)
+            if day >= earliest:
+                verdict = DoseEvaluation(day, "valid", kind, "on time")
+            else:
+                verdict = _early(day, earliest, kind, grace)
+                if verdict.status == "too_early":
+                    evaluations.append(verdict)
+                    continue
+        if dose.drug is not None or dose.route is not None:
+            mismatch = _off_plan(dose, plan)
+            if mismatch is not None:
+                verdict = DoseEvaluation(day, "off_plan", kind, mismatch)
+        evaluations.append(verdict)
+        counted += 1  # every verdict left here counts (valid, within_grace, off_plan)
+        in_phase += 1
+        last = day
+        first = first or day
+        phase_start = phase_start or day
     return Progress(tuple(evaluations), index, in_phase, last, first, counted)

@@ -87,12 +87,28 @@ class History:
     reviews: tuple[Review, ...] = ()
     last_entry: dt.date | None = field(init=False, default=None, compare=False, repr=False)
     """The latest date of any entry (set once, at construction)."""
+    counted_doses: tuple[AdministeredDose, ...] = field(init=False, default=(), compare=False, repr=False)
+    """The doses that count (given, not entered in error) by date, input order kept within a day (set once:
+    every forecast of this history reads them, so they are sorted once)."""
+    entry_days: tuple[dt.date, ...] = field(init=False, default=(), compare=False, repr=False)
+    """The dates of every entry, sorted (set once)."""
+    checks_by_date: tuple[SymptomCheck, ...] = field(init=False, default=(), compare=False, repr=False)
+    """The symptom checks by date (set once)."""
+    reviews_by_date: tuple[Review, ...] = field(init=False, default=(), compare=False, repr=False)
+    """The reviews by date (set once)."""
 
     def __post_init__(self) -> None:
-        days = [
-            *(d.date for d in self.doses),
-            *(x.date for x in self.labs),
-            *(c.date for c in self.symptom_checks),
-            *(r.date for r in self.reviews),
-        ]
-        object.__setattr__(self, "last_entry", max(days, default=None))
+        days = sorted(
+            [
+                *(d.date for d in self.doses),
+                *(x.date for x in self.labs),
+                *(c.date for c in self.symptom_checks),
+                *(r.date for r in self.reviews),
+            ]
+        )
+        object.__setattr__(self, "last_entry", days[-1] if days else None)
+        object.__setattr__(self, "entry_days", tuple(days))
+        counted = sorted((d for d in self.doses if d.counts), key=lambda d: d.date)
+        object.__setattr__(self, "counted_doses", tuple(counted))
+        object.__setattr__(self, "checks_by_date", tuple(sorted(self.symptom_checks, key=lambda c: c.date)))
+        object.__setattr__(self, "reviews_by_date", tuple(sorted(self.reviews, key=lambda r: r.date)))

@@ -39,16 +39,12 @@ from b12care.domain.quantity import Quantity
 from b12care.domain.regimen import SITUATIONS
 from b12care.domain.safety import KNOWN_WARNINGS, REQUIRED_WARNINGS
 from b12care.domain.vocabulary import Cause, Test, codes_of
-from b12care.knowledge.loader import (
-    DEFAULT_PACK,
-    _citations,
-    _read_yaml,
-    _records,
-    apply_overlay,
-    compute_hash,
-    load_pack,
-    load_pack_folder,
-)
+from b12care.knowledge.base import CITATIONS, MANIFEST, Base, link_problem, merge_records
+from b12care.knowledge.build import build_citations as _citations
+from b12care.knowledge.build import build_records as _records
+from b12care.knowledge.files import compute_hash
+from b12care.knowledge.files import read_yaml as _read_yaml
+from b12care.knowledge.loader import DEFAULT_PACK, apply_overlay, base_of, load_pack, load_pack_folder
 from b12care.knowledge.schema import (
     CitationFile,
     CitationModel,
@@ -61,8 +57,6 @@ from b12care.knowledge.schema import (
 
 __all__ = ["CheckReport", "Problem", "check_overlay_file", "check_pack_folder", "check_path", "pack_problems"]
 
-MANIFEST = "manifest.yaml"
-CITATIONS = "citations.yaml"
 MISSING = "required record is missing"
 # Records the engine reads by id, and the kind of value each must hold (docs/knowledge-packs.md).
 REQUIRED_RECORDS: dict[str, type] = {
@@ -257,9 +251,25 @@ def _grades(items: Iterable[RecordFile]) -> dict[str, int]:
     return dict(sorted(grades.items()))
 
 
-def _manifest_problems(directory: Path, manifest: ManifestFile, problems: list[Problem]) -> None:
+def _base_of(directory: Path, manifest: ManifestFile, problems: list[Problem]) -> Base | None:
+    """The verified base the pack extends; a base that fails, or has changed since, is a problem."""
+    try:
+        base = base_of(directory, manifest)
+    except KnowledgeError as error:
+        problems.append(Problem(MANIFEST, "", "extends", str(error)))
+        return None
+    if base is not None and (problem := link_problem(manifest, base)) is not None:
+        problems.append(Problem(MANIFEST, "", "base_hash", problem))
+    return base
+
+
+def _manifest_problems(
+    directory: Path, manifest: ManifestFile, base: Base | None, problems: list[Problem]
+) -> list[str]:
+    """Problems of the manifest itself; return the listed files the pack's own folder holds."""
     on_disk = {path.name for path in directory.glob("*.yaml")} - {MANIFEST}
-    missing = [name for name in manifest.files if not (directory / name).is_file()]
+    inherited = set(base.names) if base is not None else set()
+    missing = [n for n in manifest.files if not (directory / n).is_file() and n not in inherited]
     for name in missing:
         problems.append(Problem(MANIFEST, "", "files", f"{name} is listed but there is no such file"))
     for name in sorted(on_disk - set(manifest.files)):
@@ -281,8 +291,11 @@ def _manifest_problems(directory: Path, manifest: ManifestFile, problems: list[P
             )
     if CITATIONS not in manifest.files:
         problems.append(Problem(MANIFEST, "", "files", f"{CITATIONS} is not listed"))
-    if not missing:
-        actual = compute_hash(directory, manifest.files)
+    own = [name for name in manifest.files if (directory / name).is_file()]
+    extends = base.extends if base is not None else None
+    linked = base is not None and link_problem(manifest, base) is None  # else base_hash says it
+    if not missing and (manifest.extends is None or linked):
+        actual = compute_hash(directory, own, extends)
         if actual != manifest.content_hash:
             problems.append(
                 Problem(
@@ -293,6 +306,7 @@ def _manifest_problems(directory: Path, manifest: ManifestFile, problems: list[P
                     "update it with rehash (docs: knowledge-pack authoring)",
                 )
             )
+    return own
 
 
 def check_pack_folder(directory: Path) -> CheckReport:
@@ -304,14 +318,18 @@ def check_pack_folder(directory: Path) -> CheckReport:
         manifest = ManifestFile.model_validate(raw_manifest)
     except ValidationError as error:
         problems.extend(_schema_problems(error, MANIFEST, raw_manifest)[0])
+    base = _base_of(directory, manifest, problems) if manifest is not None else None
+    if manifest is not None and manifest.extends is not None and base is None:  # the rest would cascade
+        return CheckReport("pack", directory, manifest.id, manifest.version, {}, tuple(problems))
     if manifest is not None:
-        _manifest_problems(directory, manifest, problems)
-        names = [name for name in manifest.files if (directory / name).is_file()]
+        names = _manifest_problems(directory, manifest, base, problems)
     else:
         names = sorted({path.name for path in directory.glob("*.yaml")} - {MANIFEST})
-    citation_models: list[CitationModel] = []
-    items: list[tuple[str, RecordFile]] = []
-    whole = True
+    citation_models: list[CitationModel] = list(base.citations) if base is not None else []
+    own: dict[str, list[RecordFile]] = {}
+    # a base is no pack of its own: the records every pack needs are its packs' to check
+    is_base = directory.parent.name.startswith("_")
+    whole = not is_base and (manifest is None or manifest.extends is None or base is not None)
     for name in names:
         before = len(problems)
         raw = _read(directory / name, name, problems)
@@ -319,10 +337,11 @@ def check_pack_folder(directory: Path) -> CheckReport:
             whole = False
             continue  # not YAML: reported once, not again for each missing part
         if name == CITATIONS:
-            citation_models = _citation_models(raw, name, problems)
+            citation_models += _citation_models(raw, name, problems)
         else:
-            items += [(name, item) for item in _record_models(raw, name, problems)]
+            own[name] = _record_models(raw, name, problems)
             whole = whole and not any(problem.record == "" for problem in problems[before:])
+    items = merge_records(list(manifest.files) if manifest else names, base, own)
     citations = _citations(citation_models)
     built, files = _build(items, citations, "pack", {}, problems)
     pack = Pack(
@@ -345,7 +364,7 @@ def check_pack_folder(directory: Path) -> CheckReport:
         path=directory,
         id=pack.id,
         version=pack.version,
-        records_by_grade=_grades(item for _, item in items),
+        records_by_grade=_grades(item for _, item in items),  # a pack with a base: merged records
         problems=tuple(problems),
     )
 
@@ -411,14 +430,24 @@ def _header(overlay: OverlayFile | None, raw: Any) -> OverlayHeader | None:
 
 
 def check_path(path: Path, pack_id: str | None = None) -> list[CheckReport]:
-    """Check an overlay file, a pack version folder, or every version folder under a pack or packs folder."""
+    """Check an overlay file, a pack version folder, or every version folder under a pack or packs folder.
+
+    A base pack (``_base/<version>``) is checked when named; in a packs folder, through each pack that
+    extends it (its hash, and its records merged into the pack's).
+    """
     if path.is_file():
         return [check_overlay_file(path, pack_id)]
     if (path / MANIFEST).is_file():
         return [check_pack_folder(path)]
     versions = sorted(found.parent for found in path.glob(f"*/{MANIFEST}")) if path.is_dir() else []
-    if path.is_dir() and not versions:
-        versions = sorted(found.parent for found in path.glob(f"*/*/{MANIFEST}"))
+    if (
+        path.is_dir() and not versions
+    ):  # a packs folder: its bases are checked with the packs that extend them
+        versions = sorted(
+            found.parent
+            for found in path.glob(f"*/*/{MANIFEST}")
+            if not found.parent.parent.name.startswith("_")
+        )
     if not versions:
         raise InputError(
             "DIR",

@@ -35,6 +35,8 @@ __all__ = [
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)+$")]
 IntervalText = Annotated[str, StringConstraints(pattern=r"^\d{1,3}[dwm]$")]
+# ``_base@1.0.0``: a base pack (its folder name starts with ``_``) at an exact version, never a path.
+BaseRef = Annotated[str, StringConstraints(pattern=r"^_[a-z0-9][a-z0-9-]*@\d+(\.\d+)*$")]
 
 
 class _Strict(BaseModel):
@@ -192,6 +194,8 @@ class ManifestFile(_Strict):
     title: str
     jurisdiction: str
     default: bool = False
+    extends: BaseRef | None = None  # the base pack whose records this pack adds to or overrides
+    base_hash: Annotated[str, BeforeValidator(str)] | None = None  # the base's content_hash, as reviewed
     files: list[str] = Field(min_length=1)
     content_hash: Annotated[str, BeforeValidator(str)]
 

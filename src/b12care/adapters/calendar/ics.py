@@ -27,11 +27,11 @@ from typing import Literal
 from icalendar import Alarm, Calendar, Event
 from icalendar.enums import CLASS, STATUS, TRANSP
 
-from b12care.adapters.calendar.projection import Projection, project
 from b12care.application.treatment import PatientView
 from b12care.domain.history import History
 from b12care.domain.knowledge import Pack
 from b12care.domain.milestones import Milestone
+from b12care.domain.projection import Projection, project
 
 __all__ = [
     "CALENDAR_NAME",

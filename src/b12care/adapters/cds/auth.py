@@ -46,13 +46,13 @@ import jwt
 
 from b12care.adapters.cds.settings import ALGORITHMS, CdsSettings, Issuer, parse_key
 from b12care.adapters.db.tables import WHO
+from b12care.domain.errors import CdsAuthError
 
 __all__ = [
     "FORGET_MARGIN",
     "MAX_LIFETIME",
     "MAX_TOKEN_CHARACTERS",
     "Caller",
-    "CdsAuthError",
     "Claimed",
     "JwksCache",
     "JwtVerifier",
@@ -72,15 +72,6 @@ _MAX_JTI = WHO
 _MAX_SUB = WHO - len("cds:")
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 _log = logging.getLogger("b12care.cds")
-
-
-class CdsAuthError(Exception):
-    """The call is not from a trusted EHR; ``reason`` says why (safe to show the caller: it never
-    repeats the token's values nor the server's configuration)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class ReplayStore(Protocol):

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
+from b12care.domain.errors import DataUnavailableError
 from b12care.knowledge.terminology import load_terminology
 
-__all__ = ["PREFETCH", "DataUnavailableError", "EhrData", "gather_ehr_data", "prefetch_templates"]
+__all__ = ["PREFETCH", "EhrData", "gather_ehr_data", "prefetch_templates"]
 
 _MAX_PAGES = 10
 _log = logging.getLogger("b12care.cds")
@@ -37,15 +38,6 @@ def prefetch_templates() -> dict[str, str]:
 
 
 PREFETCH = ("patient", "labs", "doses")
-
-
-class DataUnavailableError(Exception):
-    """Neither prefetch nor the FHIR server gave data the service needs."""
-
-    def __init__(self, keys: list[str], why: str) -> None:
-        super().__init__(f"{', '.join(keys)}: {why}")
-        self.keys = keys
-        self.why = why
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,15 @@
-"""The three b12care CDS services: discovery and one hook call -> cards (feedback: ``feedback.py``).
+"""The three b12care CDS services on the wire: discovery, the hook request, the EHR's data.
 
-A hook call: the EHR's data (prefetch, else its FHIR server) -> the b12care patient of the issuer's
-clinic whose ``reference`` is the EHR patient id or one of the Patient's identifiers -> that patient's
-plan and forecast, with the EHR's MedicationAdministrations and Observations that b12care has not
-recorded added to the history -> cards.
-
-An EHR patient b12care does not know, or one without a plan, gets 200 with no cards: the hook fires for
-every patient the EHR opens and most are not on B12 treatment, so a card saying "not in b12care" would
-be noise on every chart.
+A hook call is read here - the request, the EHR's data (prefetch, else its FHIR server), the patient
+references to look up (the EHR patient id or the Patient's identifiers), and on demand the EHR's
+MedicationAdministrations and Observations and the draft orders - and answered by the use case
+:func:`b12care.application.cds.answer_hook` (the face calls one, then the other). Feedback:
+``feedback.py``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,32 +20,21 @@ from b12care.adapters.cds.auth import Caller
 from b12care.adapters.cds.ehr import EhrData, gather_ehr_data, prefetch_templates
 from b12care.adapters.cds.feedback import validation_input_error
 from b12care.adapters.cds.orders import draft_orders
-from b12care.adapters.cds.store import SqlCdsStore
-from b12care.adapters.fhir.inbound import (
-    UNSPECIFIED_B12,
-    FhirResourceError,
-    dose_from_administration,
-    lab_from_observation,
-)
-from b12care.application.case_file import parse_case_json
-from b12care.application.cds_cards import card_to_json, order_cards, patient_view_cards
-from b12care.application.forecasting import forecast_case
-from b12care.application.planning import choose_pack
-from b12care.application.ports import UnitOfWorkFactory
-from b12care.application.treatment import PatientView
+from b12care.adapters.fhir.inbound import UNSPECIFIED_B12, dose_from_administration, lab_from_observation
 from b12care.domain.case import LabResult
-from b12care.domain.errors import InputError
-from b12care.domain.history import AdministeredDose, History
+from b12care.domain.errors import FhirResourceError, InputError
+from b12care.domain.history import AdministeredDose
+from b12care.domain.orders import DraftOrder
 from b12care.knowledge.terminology import Terminology, load_terminology
 
 __all__ = [
     "SERVICES",
-    "CdsContext",
+    "HookCall",
     "HookRequest",
     "ServiceDef",
-    "answer_hook",
     "discovery",
     "parse_hook_request",
+    "read_hook_call",
 ]
 
 
@@ -157,17 +142,6 @@ def parse_hook_request(body: object, service: ServiceDef) -> HookRequest:
     if not _stored_reference(patient_id):
         raise InputError("context.patientId", "must be at most 100 characters, without control characters")
     return request
-
-
-@dataclass(frozen=True)
-class CdsContext:
-    """What a hook call needs besides the request: store, database, clock, HTTP client, public URL."""
-
-    store: SqlCdsStore
-    uow: UnitOfWorkFactory
-    clock: Callable[[], dt.datetime]
-    http: httpx.Client
-    public_url: str
 
 
 def _stored_reference(value: str) -> bool:
@@ -281,61 +255,41 @@ def _ehr_history(data: EhrData) -> tuple[list[AdministeredDose], list[LabResult]
     return doses, labs
 
 
-def _merged(history: History, doses: list[AdministeredDose], labs: list[LabResult]) -> History:
-    """The b12care history plus EHR entries it lacks (same day and drug / same day and test)."""
-    known_doses = {(d.date, d.drug) for d in history.doses if not d.entered_in_error}
-    new_doses = [
-        d for d in doses if (d.date, d.drug) not in known_doses and (d.date, None) not in known_doses
-    ]
-    known_labs = {(x.date, x.test) for x in history.labs}
-    new_labs = [x for x in labs if (x.date, x.test) not in known_labs]
-    return History(
-        history.doses + tuple(new_doses),
-        history.labs + tuple(new_labs),
-        history.symptom_checks,
-        history.reviews,
-    )
+@dataclass(frozen=True, slots=True)
+class HookCall:
+    """A verified hook call read off the wire: what :func:`b12care.application.cds.answer_hook` takes
+    (its ``HookInput``). The EHR history and draft orders are parsed when asked for."""
+
+    hook: str
+    hook_instance: str
+    clinic_id: str
+    references: list[str]
+    data: EhrData
+    context: Mapping[str, Any]
+
+    def ehr_history(self) -> tuple[list[AdministeredDose], list[LabResult]]:
+        """The EHR's B12 doses and labs that could be used."""
+        return _ehr_history(self.data)
+
+    def draft_orders(self) -> list[DraftOrder]:
+        """The orders of an order hook (the selected ones for ``order-select``)."""
+        selections = self.context.get("selections") if self.hook == "order-select" else None
+        return draft_orders(
+            self.context.get("draftOrders"),
+            [str(s) for s in selections] if isinstance(selections, list) else None,
+        )
 
 
-def _view(ctx: CdsContext, clinic_id: str, references: list[str], data: EhrData) -> PatientView | None:
-    as_of = ctx.clock().date()
-    found = ctx.store.patient_record(clinic_id, references)
-    if found is None:
-        return None
-    doses, labs = _ehr_history(data)
-    version = found.plan
-    forecast = forecast_case(
-        parse_case_json(version.case_json),
-        _merged(found.history, doses, labs),
-        as_of=as_of,
-        pack_id=version.pack_id,
-        maintenance_interval=version.maintenance_interval,
-        interval_reason=version.interval_reason,
-    )
-    return PatientView(found.patient, version, forecast)
-
-
-def answer_hook(ctx: CdsContext, service: ServiceDef, request: HookRequest, caller: Caller) -> dict[str, Any]:
-    """The CDS Hooks response (``{"cards": [...]}``) for one verified call."""
+def read_hook_call(http: httpx.Client, request: HookRequest, caller: Caller) -> HookCall:
+    """The call's EHR data (prefetch, else its FHIR server) and the patient references to look up."""
     patient_ref = str(request.context["patientId"])
     token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
     data = gather_ehr_data(
-        request.prefetch, request.context, fhir_server=request.fhirServer, access_token=token, client=ctx.http
+        request.prefetch, request.context, fhir_server=request.fhirServer, access_token=token, client=http
     )
     if data.patient.get("id") not in (None, patient_ref):
         raise InputError("prefetch.patient", "is not the Patient of context.patientId")
     references = _references(data, patient_ref, caller.issuer.patient_identifier_system)
-    view = _view(ctx, caller.issuer.clinic_id, references, data)
-    if view is None:
-        return {"cards": []}
-    pack = choose_pack(None, view.forecast.plan.pack_id)
-    if service.hook == "patient-view":
-        cards = patient_view_cards(view, pack, public_url=ctx.public_url, hook_instance=request.hookInstance)
-    else:
-        selections = request.context.get("selections") if service.hook == "order-select" else None
-        orders = draft_orders(
-            request.context.get("draftOrders"),
-            [str(s) for s in selections] if isinstance(selections, list) else None,
-        )
-        cards = order_cards(view, orders, pack, public_url=ctx.public_url, hook_instance=request.hookInstance)
-    return {"cards": [card_to_json(card) for card in cards]}
+    return HookCall(
+        request.hook, request.hookInstance, caller.issuer.clinic_id, references, data, request.context
+    )

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from b12care.application.cds_cards import DraftOrder, OrderDrug
 from b12care.domain.errors import InputError
+from b12care.domain.orders import DraftOrder, OrderDrug
 from b12care.domain.quantity import Quantity
 from b12care.domain.vocabulary import Route
 from b12care.knowledge.terminology import Terminology, load_terminology

@@ -11,8 +11,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from b12care.adapters.db.tables import audit_log
-from b12care.application.ports import ConstraintError
 from b12care.application.records import AuditDetail, new_id
+from b12care.domain.errors import ConstraintError
 
 __all__ = ["execute", "upsert_statement", "write_audit"]
 

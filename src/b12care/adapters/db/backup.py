@@ -23,8 +23,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from b12care.adapters.db.backup_manifest import (
-    BackupFailedError,
-    BackupRefusedError,
     BackupReport,
     Manifest,
     RestoreReport,
@@ -32,10 +30,9 @@ from b12care.adapters.db.backup_manifest import (
     read_manifest,
 )
 from b12care.adapters.db.engine import sqlite_file
+from b12care.domain.errors import BackupFailedError, BackupRefusedError
 
 __all__ = [
-    "BackupFailedError",
-    "BackupRefusedError",
     "BackupReport",
     "Manifest",
     "RestoreReport",

@@ -26,12 +26,10 @@ from pathlib import Path
 from typing import Literal
 
 from b12care import __version__
-from b12care.domain.errors import B12CareError, InputError
+from b12care.domain.errors import BackupRefusedError
 
 __all__ = [
-    "BackupFailedError",
     "BackupKind",
-    "BackupRefusedError",
     "BackupReport",
     "Manifest",
     "RestoreReport",
@@ -49,15 +47,6 @@ BackupKind = Literal["sqlite", "postgresql"]
 KINDS: tuple[BackupKind, ...] = ("sqlite", "postgresql")
 _CHUNK = 1 << 20
 _DIGEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
-
-
-class BackupRefusedError(InputError):
-    """A backup or restore refused before changing anything: the field names what to fix (``FILE``,
-    ``database``, ...)."""
-
-
-class BackupFailedError(B12CareError):
-    """A backup or restore step failed (a tool, the disk, the database); nothing was changed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 
 from b12care.adapters.db.backup_manifest import (
-    BackupFailedError,
-    BackupRefusedError,
     BackupReport,
     RestoreReport,
     checksum_path,
@@ -45,6 +43,7 @@ from b12care.adapters.db.backup_manifest import (
 )
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to_head
+from b12care.domain.errors import BackupFailedError, BackupRefusedError
 
 __all__ = ["backup_postgresql", "check_postgresql", "find_tool", "libpq_uri", "restore_postgresql"]
 

@@ -25,8 +25,6 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from b12care.adapters.db.backup_manifest import (
-    BackupFailedError,
-    BackupRefusedError,
     BackupReport,
     Manifest,
     RestoreReport,
@@ -40,6 +38,7 @@ from b12care.adapters.db.backup_manifest import (
 )
 from b12care.adapters.db.engine import create_database_engine
 from b12care.adapters.db.migrate import head_revision, revisions, upgrade_to_head
+from b12care.domain.errors import BackupFailedError, BackupRefusedError
 
 __all__ = ["LOCK_TIMEOUT_S", "backup_sqlite", "check_sqlite", "restore_sqlite"]
 

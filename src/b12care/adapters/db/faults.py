@@ -2,9 +2,9 @@
 
 :func:`install_fault_translation` hooks SQLAlchemy's ``handle_error`` event of an engine, so every
 statement, transaction begin/commit/rollback and connection attempt on it - units of work, the CDS Hooks
-store, migrations - raises :class:`~b12care.application.ports.StorageUnavailableError`,
-:class:`~b12care.application.ports.StorageFullError` or
-:class:`~b12care.application.ports.StorageReadOnlyError`
+store, migrations - raises :class:`~b12care.domain.errors.StorageUnavailableError`,
+:class:`~b12care.domain.errors.StorageFullError` or
+:class:`~b12care.domain.errors.StorageReadOnlyError`
 instead of the driver's error. Other errors (a refused constraint, a bug) pass through unchanged.
 
 ==========================================  ===============  =========================================
@@ -38,7 +38,7 @@ from pathlib import Path
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
 
-from b12care.application.ports import (
+from b12care.domain.errors import (
     StorageDamagedError,
     StorageFaultError,
     StorageFullError,

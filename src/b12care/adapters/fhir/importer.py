@@ -35,9 +35,6 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.resource import Resource
 
 from b12care.adapters.fhir.inbound import (
-    FhirResourceError,
-    MalformedResourceError,
-    UnknownCode,
     dose_from_administration,
     dose_from_statement,
     is_entered_in_error,
@@ -50,7 +47,13 @@ from b12care.adapters.fhir.r4 import R4_ONLY_RESOURCE_TYPES, R4B_ONLY_RESOURCE_T
 from b12care.application.entry_batch import BatchItem, ItemResult, LabInput, store_batch
 from b12care.application.records import DoseRecord, DoseSource, LabRecord, PatientRecord
 from b12care.application.treatment import TEXT_LIMITS, DoseInput, Services
-from b12care.domain.errors import InputError
+from b12care.domain.errors import (
+    FhirResourceError,
+    InputError,
+    MalformedResourceError,
+    TooManyEntriesError,
+    UnknownCode,
+)
 from b12care.domain.history import AdministeredDose
 from b12care.knowledge.terminology import load_terminology
 
@@ -61,7 +64,6 @@ __all__ = [
     "ImportIssue",
     "ImportReport",
     "ImportedEntry",
-    "TooManyEntriesError",
     "entry_key",
     "entry_source",
     "import_bundle",
@@ -77,18 +79,6 @@ MAX_IMPORT_ENTRIES = 4000
 and a half of work, during which other users' requests stay under 1 s at the 99th percentile
 (docs/performance.md, "FHIR import"); more is a bulk load, to be split. The probe's 3,001 fit."""
 _KEY_LIMIT = TEXT_LIMITS["idempotency_key"]
-
-
-class TooManyEntriesError(InputError):
-    """A Bundle with more entries than one import takes (the API answers 413)."""
-
-    def __init__(self, count: int, limit: int) -> None:
-        super().__init__(
-            "Bundle.entry",
-            f"{count} entries; one import takes at most {limit}: split the bundle (by patient, or by date)",
-        )
-        self.count = count
-        self.limit = limit
 
 
 IssueKind = Literal[

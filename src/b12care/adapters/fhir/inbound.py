@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from b12care.domain.calendar import check_day
 from b12care.domain.case import LabResult
-from b12care.domain.errors import InputError
+from b12care.domain.errors import InputError, MalformedResourceError, MissingElementError, UnknownCode
 from b12care.domain.history import AdministeredDose
 from b12care.domain.quantity import Quantity
 from b12care.domain.vocabulary import Drug, Route
@@ -40,10 +40,6 @@ from b12care.knowledge.terminology import Terminology, load_terminology
 
 __all__ = [
     "UNSPECIFIED_B12",
-    "FhirResourceError",
-    "MalformedResourceError",
-    "MissingElementError",
-    "UnknownCode",
     "Validation",
     "dose_from_administration",
     "dose_from_statement",
@@ -61,32 +57,6 @@ Validation = Literal["full", "mapped"]
 _LAB_STATUSES = ("final", "amended", "corrected")
 # A dose not given may name no drug: the exporter writes this text, with no coding, for it.
 UNSPECIFIED_B12 = "vitamin b12"
-
-
-class FhirResourceError(InputError):
-    """A FHIR resource b12care cannot use; ``field`` is the element path, e.g. ``Observation.code``."""
-
-    def __init__(self, resource_type: str, resource_id: str | None, element: str, message: str) -> None:
-        super().__init__(f"{resource_type}.{element}" if element else resource_type, message)
-        self.resource_type = resource_type
-        self.resource_id = resource_id
-        self.element = element
-
-
-class MalformedResourceError(FhirResourceError):
-    """The resource is not valid FHIR R4 (R4B model validation failed at ``element``)."""
-
-
-class MissingElementError(FhirResourceError):
-    """Valid FHIR, but an element b12care needs (a value, a date) is absent or too vague."""
-
-
-class UnknownCode(FhirResourceError):  # noqa: N818 - the name the API contract uses
-    """A code (LOINC, RxNorm, ATC, UCUM, status) terminology.yaml does not map; ``code`` is what was seen."""
-
-    def __init__(self, resource_type: str, resource_id: str | None, element: str, code: str) -> None:
-        super().__init__(resource_type, resource_id, element, f"unknown code {code!r}")
-        self.code = code
 
 
 def _id_of(resource: Mapping[str, Any]) -> str | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from b12care.adapters.calendar.projection import project
 from b12care.application.handout import ComingDates
 from b12care.domain.forecast import Forecast
 from b12care.domain.history import History
 from b12care.domain.knowledge import Pack
+from b12care.domain.projection import project
 
 __all__ = ["coming_dates"]
 

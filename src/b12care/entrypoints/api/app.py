@@ -1,5 +1,9 @@
 """The app factory: ``create_app(app)`` serves the use cases of a bootstrapped App over HTTP.
 
+``app`` is the container (:mod:`b12care.bootstrap`): the routes read what they need from it through
+``api.state.app`` (the account use cases, the CDS Hooks runtime, the calendar renderer); nothing is
+wired here.
+
 OpenAPI at ``/openapi.json``, interactive docs at ``/docs``, liveness at ``/health``. Routers are one
 per noun; another face adds its router to ``ROUTERS`` (e.g. FHIR export and import, the calendar feed
 at ``/share/{token}/calendar.ics`` using ``deps.SharedPatientId``).
@@ -7,14 +11,12 @@ at ``/share/{token}/calendar.ics`` using ``deps.SharedPatientId``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
 from b12care import __version__
-from b12care.application.accounts import Accounts, RateLimit
 from b12care.application.treatment import Services
 from b12care.bootstrap import App
 from b12care.entrypoints.api import (
@@ -80,15 +82,7 @@ def create_app(app: App, *, close_on_shutdown: bool = False) -> FastAPI:
     )
     api.state.app = app
     api.state.services = Services(app.uow, app.clock)
-    api.state.accounts = Accounts(
-        app.uow,
-        app.clock,
-        settings.resolved_secret_key(app.database_url),
-        token_lifetime=dt.timedelta(minutes=settings.token_lifetime_minutes),
-        rate_limit=RateLimit(
-            settings.login_max_failures, dt.timedelta(minutes=settings.login_window_minutes)
-        ),
-    )
+    api.state.accounts = app.accounts  # the container's: hasher, token signing key, login limits
     install_problem_handlers(api)
     install_web(api)
     install_limits(api, settings)  # 413 oversized, 422 too deeply nested bodies

@@ -9,13 +9,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from b12care.entrypoints.api.deps import AccountsDep, CurrentUser
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import MeOut, TokenOut
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-@router.post("/token", responses=problem_responses(401, 422, 429))
+@router.post("/token", responses=problem_responses(401, 422, 429), response_model=TokenOut)
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, users: AccountsDep
 ) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def login(
     }
 
 
-@router.get("/me", responses=problem_responses(401))
+@router.get("/me", responses=problem_responses(401), response_model=MeOut)
 def me(user: CurrentUser) -> dict[str, Any]:
     """The user of the token: username, clinics and their role in each."""
     return {

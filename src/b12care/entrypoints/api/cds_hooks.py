@@ -1,9 +1,10 @@
 """CDS Hooks 2.0 routes: discovery, the three services and their feedback endpoint.
 
 ``create_app`` includes ``router``. The routes read ``request.app.state.cds`` (a :class:`CdsRuntime`);
-when it is absent they build one from ``request.app.state.app`` (the bootstrapped App: settings with
-``cds_issuers_file``, engine, unit of work, clock) on first use. Tests set ``state.cds`` themselves with
-:func:`cds_runtime` to inject a clock and an ``httpx`` transport.
+when it is absent they take the container's (``request.app.state.app.cds_runtime``, built on first use
+from the settings' ``cds_issuers_file``). Tests set ``state.cds`` themselves with :func:`cds_runtime`
+to inject a clock and an ``httpx`` transport. A hook call is read by the CDS adapter and answered by
+the use case :func:`b12care.application.cds.answer_hook`.
 
 Errors: a call that is not from a trusted EHR -> 401, a malformed request -> 400 naming the field, an
 unknown service -> 404, data neither prefetched nor readable from ``fhirServer`` -> 412 (a generic
@@ -29,37 +30,24 @@ made no measurable difference, so 4 stays.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
 
-from b12care.adapters.cds.auth import CdsAuthError, Claimed, JwksCache, JwtVerifier
-from b12care.adapters.cds.ehr import DataUnavailableError
+from b12care.adapters.cds.auth import Claimed
 from b12care.adapters.cds.feedback import parse_feedback
-from b12care.adapters.cds.hooks import (
-    SERVICES,
-    CdsContext,
-    ServiceDef,
-    answer_hook,
-    discovery,
-    parse_hook_request,
-)
-from b12care.adapters.cds.settings import CdsSettings, load_cds_settings
-from b12care.adapters.cds.store import SqlCdsStore
-from b12care.application.ports import UnitOfWorkFactory
-from b12care.domain.errors import InputError
+from b12care.adapters.cds.hooks import SERVICES, ServiceDef, discovery, parse_hook_request, read_hook_call
+from b12care.adapters.cds.runtime import CdsRuntime, cds_runtime
+from b12care.application import cds
+from b12care.domain.errors import CdsAuthError, DataUnavailableError, InputError
 from b12care.entrypoints.api.limits import json_depth
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses_exchange import CdsCardsOut, CdsDiscoveryOut, CdsFeedbackOut
 
 __all__ = ["CONCURRENT_CALLS", "CdsRuntime", "cds_runtime", "router"]
 
@@ -83,46 +71,18 @@ class _NotConfiguredError(Exception):
     """The issuers file could not be loaded (the reason is logged, never shown to the caller)."""
 
 
-@dataclass(frozen=True)
-class CdsRuntime:
-    """The CDS Hooks settings, the JWT verifier and what a hook call needs."""
-
-    settings: CdsSettings
-    verifier: JwtVerifier
-    context: CdsContext
-    fetching: dict[str, anyio.Event] = field(default_factory=dict)  # JWK Set URL -> its fetch finished
-
-
-def cds_runtime(
-    settings: CdsSettings,
-    *,
-    engine: Engine,
-    uow: UnitOfWorkFactory,
-    clock: Callable[[], dt.datetime],
-    http: httpx.Client | None = None,
-) -> CdsRuntime:
-    """Wire the CDS Hooks pieces; ``http`` serves both JWK Sets and EHR FHIR servers."""
-    client = http if http is not None else httpx.Client(timeout=10.0, follow_redirects=False)
-    store = SqlCdsStore(engine)
-    verifier = JwtVerifier(settings, store, clock, JwksCache(client))
-    return CdsRuntime(settings, verifier, CdsContext(store, uow, clock, client, settings.public_url))
-
-
 def _runtime(request: Request) -> CdsRuntime:
     state = request.app.state
     found = getattr(state, "cds", None)
     if isinstance(found, CdsRuntime):
         return found
-    app = state.app
-    configured = getattr(app.settings, "public_url", None)
-    public_url = configured if isinstance(configured, str) else str(request.base_url)
-    path = getattr(app.settings, "cds_issuers_file", None)
     try:
-        settings = load_cds_settings(path, public_url) if path is not None else CdsSettings(public_url, {})
-        built = cds_runtime(settings, engine=app.engine, uow=app.uow, clock=app.clock)
+        built = state.app.cds_runtime(str(request.base_url))
     except (InputError, ValueError) as error:
         _log.error("CDS Hooks: the issuers file cannot be used: %s", error)
         raise _NotConfiguredError from None
+    if not isinstance(built, CdsRuntime):  # pragma: no cover - the container builds one
+        raise TypeError("the container's CDS runtime is not a CdsRuntime")
     state.cds = built
     return built
 
@@ -186,13 +146,18 @@ async def _authenticated(runtime: CdsRuntime, request: Request, service_id: str)
     return verifier.check_signature(claimed)
 
 
-@router.get("/cds-services", summary="CDS Hooks discovery")
+@router.get("/cds-services", summary="CDS Hooks discovery", response_model=CdsDiscoveryOut)
 def list_services() -> dict[str, Any]:
     """The b12care CDS services and their prefetch templates."""
     return discovery()
 
 
-@router.post("/cds-services/{service_id}", summary="Call a CDS service", response_model=None)
+@router.post(
+    "/cds-services/{service_id}",
+    summary="Call a CDS service",
+    response_model=None,
+    responses={200: {"model": CdsCardsOut, "description": "The cards (CDS Hooks 2.0)."}},
+)
 async def call_service(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
     """Cards for one hook call (JWT-verified)."""
     service = _service(service_id)
@@ -206,7 +171,9 @@ async def call_service(service_id: str, request: Request) -> JSONResponse | dict
         def answer() -> dict[str, Any]:
             caller = runtime.verifier.admit(claimed)
             parsed = parse_hook_request(_parsed(request, body), service)
-            return answer_hook(runtime.context, service, parsed, caller)
+            context = runtime.context
+            call = read_hook_call(context.http, parsed, caller)
+            return cds.answer_hook(context.uow, context.clock, call, public_url=context.public_url)
 
         # Database and FHIR server calls block: keep them off the event loop.
         return await anyio.to_thread.run_sync(answer, limiter=_limiter(request))
@@ -220,7 +187,12 @@ async def call_service(service_id: str, request: Request) -> JSONResponse | dict
         return _problem(412, f"FHIR data unavailable: {error}", prefetch=error.keys)
 
 
-@router.post("/cds-services/{service_id}/feedback", summary="Feedback on cards", response_model=None)
+@router.post(
+    "/cds-services/{service_id}/feedback",
+    summary="Feedback on cards",
+    response_model=None,
+    responses={200: {"model": CdsFeedbackOut, "description": "How many entries were stored."}},
+)
 async def send_feedback(service_id: str, request: Request) -> JSONResponse | dict[str, Any]:
     """Store accepted / overridden outcomes (audited), as the EHR reports them."""
     service = _service(service_id)
@@ -235,8 +207,8 @@ async def send_feedback(service_id: str, request: Request) -> JSONResponse | dic
             caller = runtime.verifier.admit(claimed)
             entries = parse_feedback(_parsed(request, body), service.id)
             context = runtime.context
-            ids = context.store.record_feedback(
-                entries, issuer=caller.issuer.iss, actor=caller.actor, at=context.clock()
+            ids = cds.record_feedback(
+                context.store.uow, entries, issuer=caller.issuer.iss, actor=caller.actor, at=context.clock()
             )
             return {"stored": len(ids)}
 

@@ -10,6 +10,7 @@ from b12care.application.accounts import Identity
 from b12care.entrypoints.api.deps import AccountsDep, OfClinic, ServicesDep, Somewhere
 from b12care.entrypoints.api.models import ClinicIn
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import ClinicOut
 from b12care.entrypoints.api.views import record_json
 
 __all__ = ["router"]
@@ -19,7 +20,7 @@ router = APIRouter(
 )
 
 
-@router.get("")
+@router.get("", response_model=list[ClinicOut])
 def list_clinics(
     user: Annotated[Identity, Somewhere("read_patient")], services: ServicesDep
 ) -> list[dict[str, Any]]:
@@ -28,7 +29,7 @@ def list_clinics(
         return [record_json(uow.clinics.get(clinic_id)) for clinic_id in sorted(user.clinic_ids)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ClinicOut)
 def add_clinic(
     body: ClinicIn,
     admin: Annotated[Identity, Somewhere("add_clinic")],
@@ -41,7 +42,7 @@ def add_clinic(
     return record_json(clinic)
 
 
-@router.get("/{clinic_id}")
+@router.get("/{clinic_id}", response_model=ClinicOut)
 def show_clinic(clinic_id: Annotated[str, OfClinic("read_patient")], services: ServicesDep) -> dict[str, Any]:
     """One of the user's clinics (404 for the others)."""
     with services.uow() as uow:

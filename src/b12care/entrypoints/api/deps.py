@@ -21,12 +21,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from b12care.application.accounts import Accounts, AuthenticationError, Identity, PermissionDeniedError
+from b12care.application.accounts import Accounts, Identity
 from b12care.application.permissions import Action, DeclaredAction, correction_actions
-from b12care.application.ports import EntryRepository, RecordNotFoundError, UnitOfWork
+from b12care.application.ports import EntryRepository, UnitOfWork
 from b12care.application.records import PatientRecord
 from b12care.application.treatment import EntryKind, Services
 from b12care.config import Settings
+from b12care.domain.errors import AuthenticationError, PermissionDeniedError, RecordNotFoundError
 from b12care.entrypoints.app_state import accounts_of as accounts
 from b12care.entrypoints.app_state import services_of as services
 

@@ -14,6 +14,7 @@ from b12care.application.treatment import DoseInput
 from b12care.entrypoints.api.deps import CurrentUser, OfEntry, OfPatient, ServicesDep
 from b12care.entrypoints.api.models import DoseIn, EnteredInErrorIn, LabIn, ReviewIn, SymptomsIn
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import DoseOut, EntryMarkedOut, LabOut, ReviewOut, SymptomCheckOut
 from b12care.entrypoints.api.views import record_json
 
 __all__ = ["router"]
@@ -21,7 +22,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1", tags=["entries"], responses=problem_responses(401, 403, 404, 409, 422))
 
 
-@router.post("/patients/{patient_id}/doses", status_code=201)
+@router.post("/patients/{patient_id}/doses", status_code=201, response_model=DoseOut)
 def record_dose(
     patient: Annotated[PatientRecord, OfPatient("record_dose")],
     body: DoseIn,
@@ -33,7 +34,7 @@ def record_dose(
     return record_json(services.record_dose(patient.id, entry, user.username))
 
 
-@router.post("/patients/{patient_id}/labs", status_code=201)
+@router.post("/patients/{patient_id}/labs", status_code=201, response_model=LabOut)
 def record_lab(
     patient: Annotated[PatientRecord, OfPatient("record_lab")],
     body: LabIn,
@@ -47,7 +48,7 @@ def record_lab(
     return record_json(record)
 
 
-@router.post("/patients/{patient_id}/symptom-checks", status_code=201)
+@router.post("/patients/{patient_id}/symptom-checks", status_code=201, response_model=SymptomCheckOut)
 def record_symptoms(
     patient: Annotated[PatientRecord, OfPatient("record_symptoms")],
     body: SymptomsIn,
@@ -60,7 +61,7 @@ def record_symptoms(
     return record_json(record)
 
 
-@router.post("/patients/{patient_id}/reviews", status_code=201)
+@router.post("/patients/{patient_id}/reviews", status_code=201, response_model=ReviewOut)
 def record_review(
     patient: Annotated[PatientRecord, OfPatient("record_review")],
     body: ReviewIn,
@@ -81,7 +82,7 @@ def record_review(
     return record_json(record)
 
 
-@router.post("/entries/{kind}/{entry_id}/entered-in-error")
+@router.post("/entries/{kind}/{entry_id}/entered-in-error", response_model=EntryMarkedOut)
 def mark_entered_in_error(
     kind: Literal["dose", "lab", "symptoms", "review"],
     entry_id: Annotated[str, Path(max_length=100)],

@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from b12care.adapters.calendar.feed import calendar_for
-from b12care.adapters.fhir.importer import MAX_IMPORT_ENTRIES, TooManyEntriesError, import_bundle
+from b12care.adapters.fhir.importer import MAX_IMPORT_ENTRIES, import_bundle
 from b12care.adapters.fhir.outbound import export_patient_record
+from b12care.application.calendar import calendar_for
 from b12care.bootstrap import App
+from b12care.domain.errors import TooManyEntriesError
 from b12care.entrypoints.api._params import AsOf
 from b12care.entrypoints.api.deps import CurrentUser, InScope, OfClinic, ServicesDep, SharedPatientId
 from b12care.entrypoints.api.problems import problem, problem_responses
+from b12care.entrypoints.api.responses_exchange import FhirBundle, ImportReportOut
 
 __all__ = ["router"]
 
@@ -35,7 +37,7 @@ def _calendar(request: Request, patient_id: str, actor: str) -> Response:
     return Response(body, media_type=CALENDAR, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/api/v1/patients/{patient_id}/fhir", response_class=FhirJsonResponse)
+@router.get("/api/v1/patients/{patient_id}/fhir", response_class=FhirJsonResponse, response_model=FhirBundle)
 def export_fhir(
     patient: InScope, user: CurrentUser, services: ServicesDep, as_of: AsOf = None
 ) -> JSONResponse:
@@ -46,7 +48,7 @@ def export_fhir(
     return FhirJsonResponse(bundle)
 
 
-@router.post("/api/v1/fhir/import")
+@router.post("/api/v1/fhir/import", response_model=ImportReportOut)
 def import_fhir(
     bundle: Annotated[
         dict[str, Any], Body(description="A FHIR R4 Bundle (collection, transaction, batch, searchset).")

@@ -17,6 +17,7 @@ from b12care.application.export import csv_chunks, patients_to_export
 from b12care.entrypoints.api._params import AsOf
 from b12care.entrypoints.api.deps import CurrentUser, OfClinic, ServicesDep
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses_exchange import FHIR_BUNDLE_SCHEMA
 
 __all__ = ["router"]
 
@@ -30,7 +31,14 @@ ExportFormat = Annotated[
 
 @router.get(
     "/api/v1/clinics/{clinic_id}/export",
-    responses={200: {"content": {"text/csv": {}, FHIR_JSON: {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string", "description": "A row per recorded entry."}},
+                FHIR_JSON: {"schema": FHIR_BUNDLE_SCHEMA},
+            }
+        }
+    },
     response_class=Response,
 )
 def export_clinic(

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from b12care.application.planning import Explanation, explain_rule
-from b12care.application.ports import RecordNotFoundError
+from b12care.domain.errors import RecordNotFoundError
 from b12care.entrypoints.api.deps import KnowledgeReader
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import CitationOut, ExplanationOut, PackOut
 from b12care.entrypoints.api.views import plain
 from b12care.entrypoints.cli.render import describe_value
 from b12care.knowledge import list_packs, load_pack
@@ -43,21 +44,21 @@ def _explanation(item: Explanation) -> dict[str, Any]:
     }
 
 
-@router.get("/packs")
+@router.get("/packs", response_model=list[PackOut])
 def packs(user: KnowledgeReader) -> list[dict[str, Any]]:
     """Every pack's newest version with record counts per verification grade (``b12care packs``)."""
     found: list[dict[str, Any]] = plain(list_packs())
     return found
 
 
-@router.get("/packs/{pack_id}/citations")
+@router.get("/packs/{pack_id}/citations", response_model=list[CitationOut])
 def citations(pack_id: PackId, user: KnowledgeReader) -> list[dict[str, Any]]:
     """The full reference of every source the pack cites."""
     pack = load_pack(_known(pack_id))
     return [plain(pack.citations[cid]) for cid in sorted(pack.citations)]
 
 
-@router.get("/rules/{rule_id}")
+@router.get("/rules/{rule_id}", response_model=list[ExplanationOut])
 def explain(
     rule_id: Annotated[str, Path(max_length=200)],
     user: KnowledgeReader,

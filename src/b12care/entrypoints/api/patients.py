@@ -27,6 +27,14 @@ from b12care.entrypoints.api.deps import (
 )
 from b12care.entrypoints.api.models import PatientIn, PlanIn, ShareLinkIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import (
+    HistoryOut,
+    PatientPageOut,
+    PatientShownOut,
+    PlanVersionOut,
+    ShareLinkOut,
+)
+from b12care.entrypoints.api.responses_plan import ForecastOut
 from b12care.entrypoints.api.views import patient_json, plan_version_json, record_json
 
 __all__ = ["router"]
@@ -47,7 +55,7 @@ def _shown(services: Services, patient: PatientRecord, as_of: dt.date | None) ->
     }
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=PatientShownOut)
 def add_patient(
     body: PatientIn, user: Annotated[Identity, Somewhere("create_patient")], services: ServicesDep
 ) -> dict[str, Any]:
@@ -69,7 +77,7 @@ def add_patient(
     return _shown(services, patient, None)
 
 
-@router.get("")
+@router.get("", response_model=PatientPageOut)
 def list_patients(
     *,
     user: Annotated[Identity, Somewhere("read_patient")],
@@ -93,19 +101,19 @@ def list_patients(
     }
 
 
-@router.get("/{patient_id}")
+@router.get("/{patient_id}", response_model=PatientShownOut)
 def show_patient(patient: InScope, services: ServicesDep, as_of: AsOf = None) -> dict[str, Any]:
     """The patient, the plan version in force, its plan and the forecast on ``as_of``."""
     return _shown(services, patient, as_of)
 
 
-@router.get("/{patient_id}/forecast")
+@router.get("/{patient_id}/forecast", response_model=ForecastOut)
 def forecast(patient: InScope, services: ServicesDep, as_of: AsOf = None) -> dict[str, Any]:
     """The forecast on ``as_of`` (``b12care forecast PATIENT --format json``)."""
     return forecast_to_dict(services.view(patient.id, as_of).forecast)
 
 
-@router.get("/{patient_id}/history")
+@router.get("/{patient_id}/history", response_model=HistoryOut)
 def history(patient: InScope, services: ServicesDep) -> dict[str, Any]:
     """Every stored entry with its id, oldest first; entries marked entered-in-error carry the mark."""
     with services.uow() as uow:
@@ -119,14 +127,14 @@ def history(patient: InScope, services: ServicesDep) -> dict[str, Any]:
         }
 
 
-@router.get("/{patient_id}/plans")
+@router.get("/{patient_id}/plans", response_model=list[PlanVersionOut])
 def plan_versions(patient: InScope, services: ServicesDep) -> list[dict[str, Any]]:
     """Every plan version, oldest first."""
     with services.uow() as uow:
         return [plan_version_json(v) for v in uow.plans.list_for(patient.id)]
 
 
-@router.post("/{patient_id}/plans", status_code=201)
+@router.post("/{patient_id}/plans", status_code=201, response_model=PatientShownOut)
 def new_plan_version(
     patient: Annotated[PatientRecord, OfPatient("change_plan")],
     body: PlanIn,
@@ -148,7 +156,7 @@ def new_plan_version(
     return _shown(services, patient, None)
 
 
-@router.post("/{patient_id}/share-links", status_code=201)
+@router.post("/{patient_id}/share-links", status_code=201, response_model=ShareLinkOut)
 def share_link(
     patient: Annotated[PatientRecord, OfPatient("share_patient")],
     user: CurrentUser,

@@ -12,6 +12,7 @@ from b12care.application.planning import plan_case
 from b12care.entrypoints.api.deps import PlanPreviewer
 from b12care.entrypoints.api.models import PlanIn, case_text, within_case
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses_plan import PlanOut
 
 __all__ = ["router"]
 
@@ -22,7 +23,7 @@ class PreviewIn(PlanIn):
     pack: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
-@router.post("/preview")
+@router.post("/preview", response_model=PlanOut)
 def preview(body: PreviewIn, user: PlanPreviewer) -> dict[str, Any]:
     """The plan for a case (accept it by creating the patient, or as a new version of one)."""
     _, case = case_text(body.case)

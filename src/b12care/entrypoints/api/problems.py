@@ -6,6 +6,7 @@ error                                  status  body extras
 request validation (FastAPI/pydantic)  422     ``field`` (dotted) and ``errors`` [{pointer, field, detail}]
 InputError                             422     ``field``
 ConflictingInputError                  409     ``field`` (a key already stored with other content)
+TooManyEntriesError                    413     ``field``, ``max_entries`` (the FHIR import route checks first)
 RecordNotFoundError, UnknownRuleError  404
 AlreadyEnteredInError, ConstraintError 409
 KnowledgeError                         422
@@ -22,6 +23,10 @@ HTTPException (routing, methods)       its own
 anything else                          500     no traceback, nothing of the request
 =====================================  ======  ============================================
 
+``PROBLEM_TABLE`` is this table in code (``install_problem_handlers`` registers it; the nearest class
+along an error's hierarchy wins); ``NOT_FROM_API`` names the errors the problem handlers never see, and
+why. ``tests/unit/test_error_tree.py`` checks that the two cover every error in ``domain/errors.py``.
+
 Storage faults are 503 (Service Unavailable), all three. 503 is the status every HTTP client, proxy and
 load balancer knows means "the server cannot serve this now; not your request's fault; try later or
 elsewhere", and it is true of each: the request was fine, the record is untouched (the transaction rolled
@@ -36,7 +41,7 @@ and the ``detail`` tell the reader that an admin must act. The driver's cause go
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,21 +49,35 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from b12care.application.accounts import AuthenticationError, PermissionDeniedError, RateLimitedError
-from b12care.application.ports import (
+from b12care.domain.errors import (
     AlreadyEnteredInError,
+    AuthenticationError,
+    BackupFailedError,
+    CdsAuthError,
+    ConfigurationError,
+    ConflictingInputError,
     ConstraintError,
+    DataUnavailableError,
+    InputError,
+    KnowledgeError,
+    LoginRequiredError,
+    PageError,
+    PermissionDeniedError,
+    RateLimitedError,
     RecordNotFoundError,
     StorageDamagedError,
     StorageFaultError,
     StorageFullError,
     StorageReadOnlyError,
     StorageUnavailableError,
+    TooManyEntriesError,
+    UnknownRuleError,
 )
-from b12care.domain.errors import ConflictingInputError, InputError, KnowledgeError, UnknownRuleError
 
 __all__ = [
+    "NOT_FROM_API",
     "PROBLEM_JSON",
+    "PROBLEM_TABLE",
     "RETRY_AFTER_SECONDS",
     "install_problem_handlers",
     "log_storage_fault",
@@ -163,6 +182,11 @@ def _input(request: Request, error: Exception) -> JSONResponse:
     return problem(409 if isinstance(error, ConflictingInputError) else 422, str(error), field=error.field)
 
 
+def _too_large(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, TooManyEntriesError)
+    return problem(413, str(error), field=error.field, max_entries=error.limit)
+
+
 def _not_found(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, RecordNotFoundError):
         return problem(404, f"no {error.entity} with id {error.record_id}", entity=error.entity)
@@ -235,19 +259,40 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return problem(500, "an unexpected error; it has been logged")
 
 
+_Handler = Callable[[Request, Exception], JSONResponse]
+
+PROBLEM_TABLE: tuple[tuple[type[Exception], int, _Handler], ...] = (
+    (InputError, 422, _input),
+    (ConflictingInputError, 409, _input),
+    (TooManyEntriesError, 413, _too_large),
+    (RecordNotFoundError, 404, _not_found),
+    (UnknownRuleError, 404, _not_found),
+    (AlreadyEnteredInError, 409, _conflict),
+    (ConstraintError, 409, _conflict),
+    (KnowledgeError, 422, _knowledge),
+    (AuthenticationError, 401, _unauthenticated),
+    (PermissionDeniedError, 403, _forbidden),
+    (RateLimitedError, 429, _rate_limited),
+    # One handler for the base class: the web pages replace it with theirs, which hands API requests back.
+    (StorageFaultError, 503, storage_fault_problem),
+)
+"""Each error class, its HTTP status and its handler (the nearest class along the hierarchy wins)."""
+
+NOT_FROM_API: Mapping[type[Exception], str] = {
+    ConfigurationError: "raised while the app is built from the environment, before any request",
+    BackupFailedError: "backup and restore are CLI commands only",
+    CdsAuthError: "the CDS Hooks routes answer it themselves (401)",
+    DataUnavailableError: "the CDS Hooks routes answer it themselves (412)",
+    PageError: "raised by web pages only; their handler (entrypoints/web/routes.py) answers an HTML page",
+    LoginRequiredError: "raised by web pages only; their handler redirects to the login page",
+}
+"""Errors the problem handlers never see, and why (any that did would be a 500)."""
+
+
 def install_problem_handlers(api: FastAPI) -> None:
     """Map every error to problem JSON on ``api``."""
     api.add_exception_handler(RequestValidationError, _validation)
-    api.add_exception_handler(InputError, _input)
-    api.add_exception_handler(RecordNotFoundError, _not_found)
-    api.add_exception_handler(UnknownRuleError, _not_found)
-    api.add_exception_handler(AlreadyEnteredInError, _conflict)
-    api.add_exception_handler(ConstraintError, _conflict)
-    api.add_exception_handler(KnowledgeError, _knowledge)
-    api.add_exception_handler(AuthenticationError, _unauthenticated)
-    api.add_exception_handler(PermissionDeniedError, _forbidden)
-    api.add_exception_handler(RateLimitedError, _rate_limited)
-    # One handler for the base class: the web pages replace it with theirs, which hands API requests back.
-    api.add_exception_handler(StorageFaultError, storage_fault_problem)
+    for error_class, _status, handler in PROBLEM_TABLE:
+        api.add_exception_handler(error_class, handler)
     api.add_exception_handler(HTTPException, _http)
     api.add_exception_handler(Exception, _unexpected)

@@ -12,6 +12,7 @@ from b12care.domain.recall import RECALL_STATUSES
 from b12care.entrypoints.api._params import AsOf, ClinicFilter, Limit, Offset
 from b12care.entrypoints.api.deps import ServicesDep, Somewhere, clinics_listed
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import RecallOut
 from b12care.entrypoints.api.views import recall_json
 
 __all__ = ["router"]
@@ -19,7 +20,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/v1/recall", tags=["recall"], responses=problem_responses(401, 404, 422))
 
 
-@router.get("")
+@router.get("", response_model=RecallOut)
 def recall(
     *,
     user: Annotated[Identity, Somewhere("read_patient")],

@@ -24,6 +24,7 @@ from b12care.domain.errors import InputError
 from b12care.entrypoints.api.deps import AccountsDep, Somewhere
 from b12care.entrypoints.api.models import MembershipIn, UserIn, UserUpdate
 from b12care.entrypoints.api.problems import problem_responses
+from b12care.entrypoints.api.responses import UserOut
 from b12care.entrypoints.api.views import user_json
 
 __all__ = ["router"]
@@ -42,13 +43,13 @@ def _roles(memberships: list[MembershipIn]) -> dict[str, str]:
     return roles
 
 
-@router.get("")
+@router.get("", response_model=list[UserOut])
 def list_users(admin: UserAdmin, users: AccountsDep) -> list[dict[str, Any]]:
     """Users of the clinics the admin administers, with only those memberships."""
     return [user_json(u) for u in managed_users(users, admin)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=UserOut)
 def add_user(body: UserIn, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
     """Create a user with a role in some of the clinics the admin administers."""
     if body.memberships is not None:
@@ -63,13 +64,13 @@ def add_user(body: UserIn, admin: UserAdmin, users: AccountsDep) -> dict[str, An
     return user_json(managed_view(added, admin))
 
 
-@router.get("/{username}")
+@router.get("/{username}", response_model=UserOut)
 def show_user(username: Username, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
     """One user of the admin's clinics (404 for the others)."""
     return user_json(managed_view(managed_user(users, admin, username), admin))
 
 
-@router.patch("/{username}")
+@router.patch("/{username}", response_model=UserOut)
 def update_user(username: Username, body: UserUpdate, admin: UserAdmin, users: AccountsDep) -> dict[str, Any]:
     """Change memberships in the admin's clinics; password or disabled flag of a user of theirs only."""
     updated = change_managed_user(

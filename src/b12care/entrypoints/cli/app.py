@@ -1,85 +1,91 @@
-"""The ``b12care`` command line: ``plan``, ``forecast``, ``packs``, ``explain``.
+"""The ``b12care`` command line: the root and its lazy command table.
 
-Bad input exits 2 with one line naming the field (``error: labs[0].unit: ...``), never a traceback.
+Each command group lives in its own module (``planning``, ``record``, ``recall``, ``server``, ``handout``,
+``backup``, ``export``, ``schedule``, ``fhir``, ``packs``) with a ``register(app, console, guard)``
+function. The root imports a module only when one of its commands runs or shows its help (``cli/lazy.py``),
+so ``b12care plan`` never loads SQLAlchemy, FastAPI, fhir.resources or fpdf2: quick to start
+(docs/performance.md). ``COMMANDS`` holds each command's one-line help for ``b12care --help``; a test checks
+it against the commands themselves.
+
+Bad input exits 2 with one line naming the field (``error: labs[0].unit: ...``), never a traceback
+(``cli/guard.py``).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from enum import StrEnum
-from pathlib import Path
-from typing import Annotated
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
 
-from b12care.application.case_file import parse_case_json, parse_forecast_case_json
-from b12care.application.forecasting import forecast_case, forecast_to_dict
-from b12care.application.plan_json import plan_to_dict
-from b12care.application.planning import explain_rule, plan_case
-from b12care.application.ports import AlreadyEnteredInError, RecordNotFoundError
-from b12care.application.treatment import Services
-from b12care.bootstrap import bootstrap, system_clock
-from b12care.domain.errors import B12CareError, InputError
-from b12care.entrypoints.cli.backup import add_backup_commands
-from b12care.entrypoints.cli.export import add_export_commands
-from b12care.entrypoints.cli.fhir import add_fhir_commands
-from b12care.entrypoints.cli.handout import add_handout_commands
-from b12care.entrypoints.cli.packs import add_packs_commands
-from b12care.entrypoints.cli.record import add_record_commands, parse_day
-from b12care.entrypoints.cli.render import render_explanations, render_forecast, render_plan
-from b12care.entrypoints.cli.schedule import add_schedule_commands
-from b12care.entrypoints.cli.server import add_server_commands
+from b12care.entrypoints.cli.guard import clean_errors
+from b12care.entrypoints.cli.lazy import LazyCommand, lazy_group_class, load_module
 
-__all__ = ["create_app", "main"]
+__all__ = ["COMMANDS", "create_app", "main"]
 
-EXIT_INPUT = 2
-EXIT_KNOWLEDGE = 3
+_CLI = "b12care.entrypoints.cli."
 
-
-class OutputFormat(StrEnum):
-    """How ``plan`` prints."""
-
-    text = "text"
-    json = "json"
-
-
-@contextmanager
-def _clean_errors(err: Console) -> Iterator[None]:
-    """Turn every deliberate error into one line on stderr and a non-zero exit (storage faults: 4 or 5,
-    see ``cli/faults.py``)."""
-    from b12care.application.ports import StorageFaultError
-    from b12care.entrypoints.cli.faults import storage_fault_exit, storage_fault_line
-
-    try:
-        yield
-    except StorageFaultError as error:
-        err.print(storage_fault_line(error), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(storage_fault_exit(error)) from None
-    except InputError as error:
-        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    except (RecordNotFoundError, AlreadyEnteredInError) as error:
-        err.print(f"error: {error.entity}: {error}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INPUT) from None
-    except B12CareError as error:
-        err.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_KNOWLEDGE) from None
-
-
-def _read_case(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    if not path.is_file():
-        raise InputError("CASE", f"no case file at {source}")
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError("CASE", f"cannot read {source}: {error}") from None
+COMMANDS: tuple[LazyCommand, ...] = tuple(
+    LazyCommand(name, _CLI + module, summary)
+    for name, module, summary in (
+        ("plan", "planning", "Build a dated, explained plan for one case."),
+        (
+            "forecast",
+            "planning",
+            "Evaluate recorded doses against the plan and forecast the next one (a patient, or --case).",
+        ),
+        ("explain", "planning", "Show a rule or record, its values by effective date, and its sources."),
+        (
+            "mark-error",
+            "record",
+            "Mark an entry as entered-in-error: it is kept, marked with who, when and why, and audited.",
+        ),
+        (
+            "history",
+            "record",
+            "Every recorded dose, lab, symptom check and review, oldest first (entered-in-error marked).",
+        ),
+        ("recall", "recall", "Patients due, overdue or needing review, most urgent first."),
+        (
+            "demo",
+            "recall",
+            "Create a demo clinic of synthetic patients at every stage (loading, on time, overdue...).",
+        ),
+        (
+            "recompute",
+            "recall",
+            "Rebuild every stored forecast and recall timeline (after a pack upgrade), with a progress bar.",
+        ),
+        ("serve", "server", "Serve the web app and the REST API (OpenAPI docs at /docs) with uvicorn."),
+        (
+            "handout",
+            "handout",
+            "The patient handout: cause, medicine, dates, milestones, when to call (text or PDF).",
+        ),
+        (
+            "backup",
+            "backup",
+            "Back the database up to FILE, with FILE.sha256 (checksum, schema revision, version).",
+        ),
+        ("restore", "backup", "Restore the database from FILE after checking it against FILE.sha256."),
+        (
+            "export",
+            "export",
+            "Export one patient or a clinic: every recorded entry, entered-in-error ones marked.",
+        ),
+        ("clinic", "record", "Clinics."),
+        ("patient", "record", "Patients and their plans."),
+        ("dose", "record", "Administered doses."),
+        ("lab", "record", "Laboratory results."),
+        ("symptoms", "record", "Symptom checks."),
+        ("review", "record", "Clinical reviews."),
+        ("schedule", "schedule", "A patient's coming dates, for calendars."),
+        ("fhir", "fhir", "FHIR R4 import and export."),
+        ("user", "server", "Staff accounts of the REST API."),
+        ("packs", "packs", "Knowledge packs: list them (the default), or check a pack or overlay."),
+    )
+)
+"""Every command of the root in the order ``b12care --help`` lists them, with its module and one-line help."""
 
 
 def create_app(
@@ -92,6 +98,12 @@ def create_app(
             return which
         return which() if which is not None else Console(stderr=stderr)
 
+    def console_for(stderr: bool) -> Console:
+        return console(err if stderr else out, stderr)
+
+    def load(module: str) -> dict[str, typer.core.TyperCommand | typer.core.TyperGroup]:
+        return load_module(module, console_for, clean_errors)  # type: ignore[return-value]
+
     app = typer.Typer(
         name="b12care",
         help="Vitamin B12 therapy plans from published guidance: explained, cited, dated. "
@@ -99,126 +111,20 @@ def create_app(
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        cls=lazy_group_class(COMMANDS, load),
     )
 
-    @app.command()
-    def plan(
-        case: Annotated[
-            str, typer.Argument(metavar="CASE.json|-", help="Case file, or - for standard input.")
-        ],
-        output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
-            OutputFormat.text
-        ),
-        pack: Annotated[
-            str | None, typer.Option(help="Knowledge pack id (default: the case's, else uk-nice-2024).")
-        ] = None,
-        overlay: Annotated[
-            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
-        ] = None,
-        maintenance_interval: Annotated[
-            str | None,
-            typer.Option(
-                help="Maintenance interval N{d,w,m}, e.g. 2m; outside the pack's range only with "
-                "--interval-reason."
-            ),
-        ] = None,
-        interval_reason: Annotated[
-            str | None,
-            typer.Option(help="The prescriber's reason for a maintenance interval outside the licence."),
-        ] = None,
-    ) -> None:
-        """Build a dated, explained plan for one case."""
-        stdout, stderr = console(out, False), console(err, True)
-        with _clean_errors(stderr):
-            result = plan_case(
-                parse_case_json(_read_case(case)),
-                pack_id=pack,
-                overlay=overlay,
-                maintenance_interval=maintenance_interval,
-                interval_reason=interval_reason,
-            )
-            if output is OutputFormat.json:
-                stdout.print_json(json.dumps(plan_to_dict(result)))
-            else:
-                render_plan(result, stdout)
+    @app.callback()
+    def root() -> None:
+        """The root of the command table: its commands are registered lazily (``cli/lazy.py``)."""
 
-    @app.command()
-    def forecast(
-        patient: Annotated[str | None, typer.Argument(help="Patient id in the database.")] = None,
-        case: Annotated[
-            str | None,
-            typer.Option("--case", metavar="CASE.json|-", help="Case file with its history instead."),
-        ] = None,
-        as_of: Annotated[
-            str | None, typer.Option(help="The day to forecast for (YYYY-MM-DD); default today.")
-        ] = None,
-        output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = (
-            OutputFormat.text
-        ),
-        pack: Annotated[str | None, typer.Option(help="Knowledge pack id.")] = None,
-        overlay: Annotated[
-            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
-        ] = None,
-        maintenance_interval: Annotated[
-            str | None,
-            typer.Option(
-                help="Maintenance interval N{d,w,m}; outside the pack's range only with --interval-reason."
-            ),
-        ] = None,
-        interval_reason: Annotated[
-            str | None,
-            typer.Option(help="The prescriber's reason for a maintenance interval outside the licence."),
-        ] = None,
-    ) -> None:
-        """Evaluate recorded doses against the plan and forecast the next one (a patient, or --case)."""
-        stdout, stderr = console(out, False), console(err, True)
-        with _clean_errors(stderr):
-            day = parse_day(as_of, "as_of") if as_of else None
-            if (patient is None) == (case is None):
-                raise InputError("PATIENT", "give a patient id or --case CASE.json, not both")
-            if patient is not None:
-                with bootstrap() as booted:
-                    result = Services(booted.uow, booted.clock).view(patient, day).forecast
-            else:
-                parsed, history = parse_forecast_case_json(_read_case(case or "-"))
-                result = forecast_case(
-                    parsed,
-                    history,
-                    as_of=day or system_clock().date(),
-                    pack_id=pack,
-                    overlay=overlay,
-                    maintenance_interval=maintenance_interval,
-                    interval_reason=interval_reason,
-                )
-            if output is OutputFormat.json:
-                stdout.print_json(json.dumps(forecast_to_dict(result)))
-            else:
-                render_forecast(result, stdout)
-
-    @app.command()
-    def explain(
-        rule_id: Annotated[str, typer.Argument(help="A record id, e.g. labs.total_b12.bands.")],
-        pack: Annotated[str | None, typer.Option(help="Only this pack.")] = None,
-        overlay: Annotated[
-            Path | None, typer.Option(help="Site overlay YAML applied on top of the pack.")
-        ] = None,
-    ) -> None:
-        """Show a rule or record, its values by effective date, and its sources."""
-        stdout, stderr = console(out, False), console(err, True)
-        with _clean_errors(stderr):
-            render_explanations(explain_rule(rule_id, pack, overlay), stdout)
-
-    add_record_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_schedule_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_fhir_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_server_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_handout_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_backup_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_export_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
-    add_packs_commands(app, lambda stderr: console(err if stderr else out, stderr), _clean_errors)
     return app
 
 
 def main() -> None:
     """Console-script entry point."""
     create_app()()
+
+
+if __name__ == "__main__":  # ``python -m b12care.entrypoints.cli.app``: what benchmarks/cold_start.py runs
+    main()

@@ -12,20 +12,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from b12care.bootstrap import system_clock
-from b12care.config import Settings
-from b12care.domain.errors import InputError
+from b12care.domain.errors import BackupFailedError, InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard
 
-__all__ = ["EXIT_FAILED", "add_backup_commands"]
+__all__ = ["EXIT_FAILED", "register"]
 
 EXIT_FAILED = 1
 
 
 def _database_url() -> str:
     """The configured database URL (the embedded SQLite file unless ``B12CARE_DATABASE_URL`` is set)."""
+    from pydantic import ValidationError
+
+    from b12care.config import Settings
+
     try:
         return Settings().resolved_database_url()
     except ValidationError as error:
@@ -37,8 +38,8 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
-def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
-    """Register ``backup`` and ``restore`` on ``app``."""
+def _add_backup(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``backup`` on ``app``."""
 
     @app.command()
     def backup(
@@ -52,7 +53,8 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         --format=custom (the client tools must be installed)."""
         err = console(True)
         with guard(err):
-            from b12care.adapters.db.backup import BackupFailedError, backup_database
+            from b12care.adapters.db.backup import backup_database
+            from b12care.bootstrap import system_clock
 
             try:
                 report = backup_database(_database_url(), file, system_clock())
@@ -69,6 +71,10 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                 soft_wrap=True,
             )
 
+
+def _add_restore(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``restore`` on ``app``."""
+
     @app.command()
     def restore(
         file: Annotated[Path, typer.Argument(metavar="FILE", help="A backup made by `b12care backup`.")],
@@ -83,7 +89,8 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         An older schema is migrated to the newest; a newer one is refused."""
         err = console(True)
         with guard(err):
-            from b12care.adapters.db.backup import BackupFailedError, check_backup, restore_database
+            from b12care.adapters.db.backup import check_backup, restore_database
+            from b12care.bootstrap import system_clock
 
             url = _database_url()
             try:
@@ -104,3 +111,9 @@ def add_backup_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
                     f"migrated from schema {report.migrated_from} to the newest: run `b12care recompute` once"
                 )
             console(False).print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``backup`` and ``restore`` on ``app``."""
+    _add_backup(app, console, guard)
+    _add_restore(app, console, guard)

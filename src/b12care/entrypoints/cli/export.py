@@ -15,14 +15,9 @@ from typing import Annotated
 
 import typer
 
-from b12care.application.export import csv_chunks, patients_to_export
-from b12care.application.treatment import Services
-from b12care.bootstrap import bootstrap
-from b12care.entrypoints.cli.commands import ConsoleFor, Guard, login_name
-from b12care.entrypoints.cli.output import write_private
-from b12care.entrypoints.cli.record import parse_day
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, login_name, parse_day
 
-__all__ = ["ExportFormat", "add_export_commands"]
+__all__ = ["ExportFormat", "register"]
 
 
 class ExportFormat(StrEnum):
@@ -32,7 +27,7 @@ class ExportFormat(StrEnum):
     csv = "csv"
 
 
-def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register ``export`` on ``app``."""
 
     @app.command("export")
@@ -57,6 +52,11 @@ def add_export_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         ] = "",
     ) -> None:
         """Export one patient or a clinic: every recorded entry, entered-in-error ones marked."""
+        from b12care.application.export import csv_chunks, patients_to_export
+        from b12care.application.treatment import Services
+        from b12care.bootstrap import bootstrap
+        from b12care.entrypoints.cli.output import write_private
+
         with guard(console(True)):
             day = parse_day(as_of, "--as-of") if as_of else None
             with bootstrap() as started:

@@ -16,7 +16,7 @@ driver's first line (no SQL, no values), for the admin at the terminal.
 
 from __future__ import annotations
 
-from b12care.application.ports import StorageFaultError, StorageUnavailableError
+from b12care.domain.errors import StorageFaultError, StorageUnavailableError
 
 __all__ = ["EXIT_STORAGE_NEEDS_ADMIN", "EXIT_STORAGE_UNAVAILABLE", "storage_fault_exit", "storage_fault_line"]
 

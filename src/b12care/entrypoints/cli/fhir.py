@@ -9,17 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from b12care.application.treatment import Services
-from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
-from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
-from b12care.entrypoints.cli.output import write_private
-from b12care.entrypoints.cli.record import parse_day
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name, parse_day
 
-if TYPE_CHECKING:  # the FHIR adapters (fhir.resources) load when a command runs: quick CLI start
+if TYPE_CHECKING:  # the FHIR adapters (fhir.resources) and the database load when a command runs
     from b12care.adapters.fhir.importer import ImportReport
 
-__all__ = ["add_fhir_commands", "render_report"]
+__all__ = ["register", "render_report"]
 
 
 def _read_bundle(source: Path) -> Any:
@@ -69,9 +65,8 @@ def render_report(report: ImportReport, out: Console) -> None:
     )
 
 
-def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
-    """Register ``fhir import`` and ``fhir export``; ``guard`` turns errors into one line and an exit code."""
-    fhir = add_group(app, "fhir", "FHIR R4 import and export.")
+def _add_import(fhir: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``fhir import`` on ``fhir``."""
 
     @fhir.command("import")
     def import_command(
@@ -96,6 +91,9 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
         """
         with guard(console(True)):
             data = _read_bundle(bundle)
+            from b12care.application.treatment import Services
+            from b12care.bootstrap import bootstrap
+
             with bootstrap() as started:
                 from b12care.adapters.fhir.importer import import_bundle
 
@@ -112,6 +110,10 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
             else:
                 render_report(report, out)
 
+
+def _add_export(fhir: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``fhir export`` on ``fhir``."""
+
     @fhir.command("export")
     def export_command(
         patient_id: PatientId,
@@ -127,6 +129,9 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
         """Export the patient, plan and record as a FHIR R4 Bundle (collection)."""
         with guard(console(True)):
             day = parse_day(as_of, "--as-of") if as_of else None
+            from b12care.application.treatment import Services
+            from b12care.bootstrap import bootstrap
+
             with bootstrap() as started:
                 from b12care.adapters.fhir.outbound import export_patient_record
 
@@ -137,4 +142,13 @@ def add_fhir_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> No
             if output is None:
                 console(False).out(text, highlight=False)
             else:
+                from b12care.entrypoints.cli.output import write_private
+
                 write_private(output, [text + "\n"], force=force)
+
+
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register ``fhir import`` and ``fhir export``; ``guard`` turns errors into one line and an exit code."""
+    fhir = add_group(app, "fhir", "FHIR R4 import and export.")
+    _add_import(fhir, console, guard)
+    _add_export(fhir, console, guard)

@@ -6,27 +6,15 @@ only when a PDF is written, so the command line stays quick to start.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from b12care.adapters.handout.coming import coming_dates
-from b12care.adapters.handout.text import handout_as_text
-from b12care.application.handout import build_handout
-from b12care.application.planning import choose_pack
-from b12care.application.treatment import Services, load_history
-from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
-from b12care.entrypoints.cli.output import write_private
-from b12care.entrypoints.cli.record import parse_day
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard, parse_day
 
-__all__ = ["add_handout_commands"]
-
-ConsoleFor = Callable[[bool], Console]
+__all__ = ["register"]
 
 
 def _check_url(url: str | None) -> None:
@@ -34,9 +22,7 @@ def _check_url(url: str | None) -> None:
         raise InputError("calendar_url", f"{url!r} is not an http(s) or webcal link")
 
 
-def add_handout_commands(
-    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
-) -> None:
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register ``handout`` on ``app``; ``guard`` turns errors into one line and an exit code."""
 
     @app.command()
@@ -54,6 +40,13 @@ def add_handout_commands(
         force: Annotated[bool, typer.Option("--force", help="Replace an existing --output file.")] = False,
     ) -> None:
         """The patient handout: cause, medicine, dates, milestones, when to call (text or PDF)."""
+        from b12care.adapters.handout.coming import coming_dates
+        from b12care.adapters.handout.text import handout_as_text
+        from b12care.application.handout import build_handout
+        from b12care.application.planning import choose_pack
+        from b12care.application.treatment import Services, load_history
+        from b12care.bootstrap import bootstrap
+
         with guard(console(True)):
             day = parse_day(as_of, "as_of") if as_of else None
             _check_url(calendar_url)
@@ -77,6 +70,7 @@ def add_handout_commands(
                 out.file.flush()
                 return
             from b12care.adapters.handout.pdf import handout_pdf
+            from b12care.entrypoints.cli.output import write_private
 
             write_private(output, [handout_pdf(result)], force=force, field="output")
             console(False).print(f"handout written to {output}", markup=False, highlight=False)

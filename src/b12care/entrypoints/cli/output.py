@@ -16,8 +16,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from b12care.adapters.db.engine import sqlite_file
-from b12care.config import Settings
 from b12care.domain.errors import InputError
 
 __all__ = ["PRIVATE_MODE", "write_private"]
@@ -29,6 +27,9 @@ _NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLIN
 
 def _database_files() -> list[Path]:
     """The live SQLite database and its companion files (none for PostgreSQL)."""
+    from b12care.adapters.db.engine import sqlite_file  # SQLAlchemy: loaded when a file is written
+    from b12care.config import Settings
+
     database = sqlite_file(Settings().resolved_database_url())
     if database is None:
         return []

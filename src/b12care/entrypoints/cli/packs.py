@@ -8,22 +8,19 @@ the exit status of a knowledge error.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from b12care.entrypoints.cli.render import render_packs
-from b12care.knowledge import list_packs
-from b12care.knowledge.check import CheckReport, check_path
+from b12care.entrypoints.cli.commands import ConsoleFor, Guard
+from b12care.entrypoints.cli.guard import EXIT_KNOWLEDGE
 
-__all__ = ["add_packs_commands"]
+if TYPE_CHECKING:  # the packs load when a command runs
+    from b12care.knowledge.check import CheckReport
 
-ConsoleFor = Callable[[bool], Console]
-EXIT_KNOWLEDGE = 3  # as app.py: a broken knowledge pack or overlay
+__all__ = ["register"]
 
 
 def _summary(report: CheckReport) -> str:
@@ -52,14 +49,15 @@ def _print_reports(reports: list[CheckReport], out: Console, err: Console) -> bo
     return all(report.ok for report in reports)
 
 
-def add_packs_commands(
-    app: typer.Typer, console: ConsoleFor, guard: Callable[[Console], AbstractContextManager[None]]
-) -> None:
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register the ``packs`` group on ``app``; ``guard`` turns errors into one line and an exit code."""
     packs = typer.Typer(help="Knowledge packs: list them (the default), or check a pack or overlay.")
     app.add_typer(packs, name="packs")
 
     def list_all() -> None:
+        from b12care.entrypoints.cli.render import render_packs
+        from b12care.knowledge import list_packs
+
         with guard(console(True)):
             render_packs(list_packs(), console(False))
 
@@ -91,6 +89,8 @@ def add_packs_commands(
         ] = None,
     ) -> None:
         """Check a knowledge pack or site overlay: every problem with its file, record and field."""
+        from b12care.knowledge.check import check_path
+
         out, err = console(False), console(True)
         with guard(err):
             reports = check_path(path, pack)

@@ -1,95 +1,57 @@
-"""Treatment-record commands: clinics, patients, doses, labs, symptoms, reviews, history, recall, recompute.
+"""Treatment-record commands: clinics, patients, doses, labs, symptoms, reviews, entered-in-error marks and
+the history (the recall list, the demo clinic and recompute are in ``cli/recall.py``).
 
 They open the database through ``bootstrap`` (SQLite in the user's data folder by default, PostgreSQL
-with B12CARE_DATABASE_URL) and call the use cases in ``service.treatment``.
+with B12CARE_DATABASE_URL) and call the use cases in ``application.treatment``; both load inside the
+commands, when one runs.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import functools
-import io
-import json
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec, Protocol
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-from b12care.application.export import spreadsheet_safe
-from b12care.application.treatment import DoseInput, EntryKind, Services
-from b12care.bootstrap import App, bootstrap
-from b12care.config import Settings
+from b12care.application.commands import EntryKind
 from b12care.domain.errors import InputError
 from b12care.domain.history import SYMPTOMS, Overall, ReviewDecision
-from b12care.domain.recall import RECALL_STATUSES
 from b12care.domain.vocabulary import Drug, Route, Test
-from b12care.entrypoints.cli.commands import ConsoleFor, Guard, add_group, literal, login_name
-from b12care.entrypoints.cli.render import render_forecast
+from b12care.entrypoints.cli.commands import (
+    ConsoleFor,
+    Guard,
+    add_group,
+    literal,
+    login_name,
+    parse_day,
+    parse_decimal,
+)
 
-__all__ = ["add_record_commands", "parse_day"]
+if TYPE_CHECKING:
+    from b12care.application.treatment import Services
+
+__all__ = ["Actor", "Guarded", "Run", "guarded_by", "register", "run_with_services"]
 
 P = ParamSpec("P")
-RECALL_COLUMNS = ("patient_id", "reference", "name", "clinic_id", "status", "due", "overdue", "flags")
 Actor = Annotated[str, typer.Option(help="Who is recording (default: the login name).")]
 
 
-def parse_day(text: str, field: str) -> dt.date:
-    """An ISO date, or InputError naming ``field``."""
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InputError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
+class Guarded(Protocol):
+    """A command wrapped so that its errors are one line and an exit code."""
+
+    def __call__(self, func: Callable[P, None], /) -> Callable[P, None]: ...
 
 
-def _decimal(text: str, field: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InputError(field, f"{text!r} is not a number") from None
-    if not value.is_finite() or value < 0:
-        raise InputError(field, f"{text!r} is not a non-negative number")
-    return value
+Run = Callable[[Callable[["Services", Console], None]], None]
+"""Runs an action with the use cases (over the configured database) and the standard-output console."""
 
 
-@contextmanager
-def _services() -> Iterator[Services]:
-    with bootstrap() as app:
-        yield Services(app.uow, app.clock)
-
-
-RECOMPUTE_CHUNK = 2_000
-"""Patients per job of ``b12care recompute --workers N`` (each job commits in batches of 500)."""
-
-_worker_app: App | None = None
-
-
-def recompute_chunk(database_url: str, patient_ids: list[str], actor: str, day: dt.date) -> int:
-    """Recompute ``patient_ids`` in a worker process (its own connection, kept for its next job)."""
-    global _worker_app  # noqa: PLW0603 - one bootstrapped App per worker process, reused by every job
-    if _worker_app is None:
-        _worker_app = bootstrap(Settings(database_url=database_url))
-    services = Services(_worker_app.uow, _worker_app.clock)
-    return sum(services.recompute(actor, day, patient_ids=patient_ids))
-
-
-def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
-    """Register the record commands on ``app``; ``guard`` turns errors into one line and an exit code."""
-    clinic = add_group(app, "clinic", "Clinics.")
-    patient = add_group(app, "patient", "Patients and their plans.")
-    dose = add_group(app, "dose", "Administered doses.")
-    lab = add_group(app, "lab", "Laboratory results.")
-    symptoms = add_group(app, "symptoms", "Symptom checks.")
-    review = add_group(app, "review", "Clinical reviews.")
+def guarded_by(console: ConsoleFor, guard: Guard) -> Guarded:
+    """A decorator running a command inside ``guard`` (errors become one line and an exit code)."""
 
     def guarded(func: Callable[P, None]) -> Callable[P, None]:
         @functools.wraps(func)
@@ -99,9 +61,20 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
 
         return wrapper
 
-    def run(action: Callable[[Services, Console], None]) -> None:
-        with _services() as services:
-            action(services, console(False))
+    return guarded
+
+
+def run_with_services(console: ConsoleFor, action: Callable[[Services, Console], None]) -> None:
+    """Open the database and run ``action`` with the use cases and the standard-output console."""
+    from b12care.application.treatment import Services
+    from b12care.bootstrap import bootstrap
+
+    with bootstrap() as app:
+        action(Services(app.uow, app.clock), console(False))
+
+
+def _add_clinic_and_patient(clinic: typer.Typer, patient: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``clinic add`` and ``patient add``."""
 
     @clinic.command("add")
     @guarded
@@ -143,6 +116,10 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             )
         )
 
+
+def _add_patient_views(patient: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``patient show`` and ``patient list``."""
+
     @patient.command("show")
     @guarded
     def patient_show(
@@ -151,6 +128,8 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         """Show a patient, the plan version in force and today's (or ``--as-of``) forecast."""
 
         def show(s: Services, out: Console) -> None:
+            from b12care.entrypoints.cli.render import render_forecast
+
             view = s.view(patient_id, parse_day(as_of, "as_of") if as_of else None)
             p = view.patient
             out.print(f"{p.name} ({p.reference}), born {p.birth_date.isoformat()}, clinic {p.clinic_id}")
@@ -171,6 +150,10 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             out.print(table)
 
         run(show)
+
+
+def _add_dose(dose: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``dose record``."""
 
     @dose.command("record")
     @guarded
@@ -194,10 +177,12 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         """Record a dose given (or not done, with a reason); print the dose id."""
         if source not in ("clinic", "self", "caregiver"):
             raise InputError("source", f"{source!r} is not clinic, self or caregiver")
+        from b12care.application.commands import DoseInput
+
         entry = DoseInput(
             date=parse_day(date, "date"),
             drug=drug,
-            dose=_decimal(amount, "dose") if amount else None,
+            dose=parse_decimal(amount, "dose") if amount else None,
             unit=unit,
             route=route,
             site=site,
@@ -208,6 +193,10 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             idempotency_key=key,
         )
         run(lambda s, out: out.print(s.record_dose(patient_id, entry, actor or login_name()).id))
+
+
+def _add_lab_and_symptoms(lab: typer.Typer, symptoms: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``lab record`` and ``symptoms record``."""
 
     @lab.command("record")
     @guarded
@@ -220,7 +209,7 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
         actor: Actor = "",
     ) -> None:
         """Record a lab result; print its id."""
-        day, number = parse_day(date, "date"), _decimal(value, "value")
+        day, number = parse_day(date, "date"), parse_decimal(value, "value")
         run(
             lambda s, out: out.print(
                 s.record_lab(
@@ -254,6 +243,10 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             )
         )
 
+
+def _add_review(review: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``review record``."""
+
     @review.command("record")
     @guarded
     def review_record(
@@ -285,6 +278,10 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
             )
         )
 
+
+def _add_entry_commands(app: typer.Typer, guarded: Guarded, run: Run) -> None:
+    """Register ``mark-error`` and ``history``."""
+
     @app.command("mark-error")
     @guarded
     def mark_error(
@@ -314,107 +311,23 @@ def add_record_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> 
 
         run(show)
 
-    @app.command()
-    @guarded
-    def recall(
-        as_of: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD); default today.")] = None,
-        clinic_id: Annotated[str | None, typer.Option("--clinic", help="Only this clinic.")] = None,
-        status: Annotated[list[str] | None, typer.Option(help="Only these statuses (repeat).")] = None,
-        output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-        limit: Annotated[int, typer.Option(min=1, max=100000)] = 100,
-    ) -> None:
-        """Patients due, overdue or needing review, most urgent first."""
-        if output not in ("table", "csv", "json"):
-            raise InputError("format", f"{output!r} is not table, csv or json")
-        for item in status or []:
-            if item not in RECALL_STATUSES:
-                raise InputError("status", f"{item!r} is not one of {', '.join(sorted(RECALL_STATUSES))}")
 
-        def show(s: Services, out: Console) -> None:
-            day = parse_day(as_of, "as_of") if as_of else s.today()
-            clinics = None if clinic_id is None else [clinic_id]
-            rows = s.recall(clinics, status or None, day, limit)
-            records = [
-                {
-                    "patient_id": r.patient_id,
-                    "reference": r.reference,
-                    "name": r.name,
-                    "clinic_id": r.clinic_id,
-                    "status": r.status,
-                    "due": r.due.isoformat() if r.due else "",
-                    "overdue": r.overdue.isoformat() if r.overdue else "",
-                    "flags": " ".join(r.flags),
-                }
-                for r in rows
-            ]
-            if output == "json":
-                out.print_json(json.dumps(records))
-            elif output == "csv":
-                buffer = io.StringIO()
-                writer = csv.DictWriter(buffer, fieldnames=list(RECALL_COLUMNS))
-                writer.writeheader()
-                writer.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in records)
-                out.print(buffer.getvalue(), end="", markup=False, highlight=False, soft_wrap=True)
-            else:
-                table = Table(
-                    "Status", "Due", "Overdue from", "Reference", "Name", "Flags", title=f"Recall {day}"
-                )
-                for r in records:
-                    columns = ("status", "due", "overdue", "reference", "name", "flags")
-                    table.add_row(*literal(*(r[c] for c in columns)))
-                out.print(table)
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+    """Register the record commands on ``app``; ``guard`` turns errors into one line and an exit code."""
+    clinic = add_group(app, "clinic", "Clinics.")
+    patient = add_group(app, "patient", "Patients and their plans.")
+    dose = add_group(app, "dose", "Administered doses.")
+    lab = add_group(app, "lab", "Laboratory results.")
+    symptoms = add_group(app, "symptoms", "Symptom checks.")
+    review = add_group(app, "review", "Clinical reviews.")
+    guarded = guarded_by(console, guard)
 
-        run(show)
+    def run(action: Callable[[Services, Console], None]) -> None:
+        run_with_services(console, action)
 
-    @app.command()
-    @guarded
-    def demo(
-        patients: Annotated[int, typer.Option(min=1, max=100000, help="How many synthetic patients.")] = 300,
-        as_of: Annotated[
-            str | None, typer.Option(help="Day the demo is set on (YYYY-MM-DD); default today.")
-        ] = None,
-    ) -> None:
-        """Create a demo clinic of synthetic patients at every stage (loading, on time, overdue...)."""
-
-        def go(s: Services, out: Console) -> None:
-            day = parse_day(as_of, "as_of") if as_of else s.today()
-            with Progress(console=out, transient=True) as progress:
-                task = progress.add_task("Creating demo patients", total=patients)
-                from b12care.application.demo import seed_demo
-
-                for _ in seed_demo(s, count=patients, as_of=day):
-                    progress.advance(task)
-            out.print(f"Created a demo clinic with {patients} patients. Try: b12care recall --as-of {day}")
-
-        run(go)
-
-    @app.command()
-    @guarded
-    def recompute(
-        as_of: Annotated[str | None, typer.Option(help="Day (YYYY-MM-DD); default today.")] = None,
-        workers: Annotated[
-            int, typer.Option(min=1, max=64, help="Processes sharing the work; default: one per core.")
-        ] = os.cpu_count() or 1,
-    ) -> None:
-        """Rebuild every stored forecast and recall timeline (after a pack upgrade), with a progress bar."""
-        out = console(False)
-        with bootstrap() as booted:
-            services = Services(booted.uow, booted.clock)
-            day = parse_day(as_of, "as_of") if as_of else services.today()
-            ids = services.patient_ids()
-            with Progress(console=out, transient=True) as progress:
-                task = progress.add_task("Recomputing forecasts", total=len(ids))
-                if workers == 1:
-                    for done in services.recompute(login_name(), day):
-                        progress.advance(task, done)
-                else:
-                    chunks = [ids[i : i + RECOMPUTE_CHUNK] for i in range(0, len(ids), RECOMPUTE_CHUNK)]
-                    context = multiprocessing.get_context("spawn")
-                    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                        jobs = [
-                            pool.submit(recompute_chunk, booted.database_url, chunk, login_name(), day)
-                            for chunk in chunks
-                        ]
-                        for job in as_completed(jobs):
-                            progress.advance(task, job.result())
-        out.print(f"Recomputed {len(ids)} forecasts.")
+    _add_clinic_and_patient(clinic, patient, guarded, run)
+    _add_patient_views(patient, guarded, run)
+    _add_dose(dose, guarded, run)
+    _add_lab_and_symptoms(lab, symptoms, guarded, run)
+    _add_review(review, guarded, run)
+    _add_entry_commands(app, guarded, run)

@@ -12,12 +12,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from b12care.bootstrap import bootstrap
 from b12care.domain.errors import InputError
 from b12care.entrypoints.cli.commands import ConsoleFor, Guard, PatientId, add_group, login_name
-from b12care.entrypoints.cli.output import write_private
 
-__all__ = ["add_schedule_commands"]
+__all__ = ["register"]
 
 
 def _write(feed: bytes, output: Path | None, out: Console, *, force: bool) -> None:
@@ -25,10 +23,12 @@ def _write(feed: bytes, output: Path | None, out: Console, *, force: bool) -> No
         out.file.write(feed.decode("utf-8"))
         out.file.flush()
         return
+    from b12care.entrypoints.cli.output import write_private
+
     write_private(output, [feed], force=force, field="output")
 
 
-def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
+def register(app: typer.Typer, console: ConsoleFor, guard: Guard) -> None:
     """Register ``schedule export`` on ``app``; ``guard`` turns errors into one line and an exit code."""
     schedule = add_group(app, "schedule", "A patient's coming dates, for calendars.")
 
@@ -46,8 +46,10 @@ def add_schedule_commands(app: typer.Typer, console: ConsoleFor, guard: Guard) -
         with guard(console(True)):
             if not ics:
                 raise InputError("--ics", "choose the export format: --ics (iCalendar, RFC 5545)")
+            from b12care.bootstrap import bootstrap
+
             with bootstrap() as booted:
-                from b12care.adapters.calendar.feed import calendar_for
+                from b12care.application.calendar import calendar_for
 
                 feed = calendar_for(booted, patient_id, booted.clock(), actor=actor or login_name())
             _write(feed, output, console(False), force=force)

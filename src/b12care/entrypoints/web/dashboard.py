@@ -21,7 +21,8 @@ from b12care.application.dashboard import CATEGORIES, Category, count_dashboard,
 from b12care.application.export import audit_recall_export, spreadsheet_safe
 from b12care.application.records import FORECAST_STATUSES, PatientRecord, RecallEntry
 from b12care.application.treatment import Services
-from b12care.entrypoints.web.session import AnyClinicPage, PageError, services_of
+from b12care.domain.errors import PageError
+from b12care.entrypoints.web.session import AnyClinicPage, services_of
 from b12care.entrypoints.web.templating import render, with_security_headers
 
 __all__ = ["router"]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from b12care.application.accounts import AuthenticationError, RateLimitedError
+from b12care.domain.errors import AuthenticationError, RateLimitedError
 from b12care.entrypoints.web.session import (
     CSRF_COOKIE,
     SESSION_COOKIE,

@@ -23,12 +23,7 @@ from b12care.adapters.charts.timeline import timeline_svg
 from b12care.application.accounts import Identity
 from b12care.application.permissions import ACTIONS, correction_actions, review_actions
 from b12care.application.planning import choose_pack
-from b12care.application.ports import (
-    AlreadyEnteredInError,
-    EntryRepository,
-    RecordNotFoundError,
-    StorageFaultError,
-)
+from b12care.application.ports import EntryRepository
 from b12care.application.records import (
     DOSE_SOURCES,
     OVERALL_CHANGES,
@@ -40,11 +35,18 @@ from b12care.application.records import (
     SymptomCheckRecord,
 )
 from b12care.application.treatment import DoseInput, EntryKind, PatientView, Services
-from b12care.domain.errors import B12CareError, InputError
+from b12care.domain.errors import (
+    AlreadyEnteredInError,
+    B12CareError,
+    InputError,
+    PageError,
+    RecordNotFoundError,
+    StorageFaultError,
+)
 from b12care.domain.history import SYMPTOMS
 from b12care.domain.knowledge import AnalyteUnits, Pack
+from b12care.domain.rotation import SITES, suggest_site
 from b12care.entrypoints.web.session import (
-    PageError,
     PatientForm,
     PatientPage,
     check_permission,
@@ -57,8 +59,6 @@ __all__ = ["SITES", "next_site", "router"]
 
 router = APIRouter(include_in_schema=False)
 
-SITES = ("left deltoid", "right deltoid", "left thigh", "right thigh")
-"""The rotation the site hint follows (a prompt to rotate, not a clinical rule: the nurse chooses)."""
 KINDS: Mapping[str, EntryKind] = {"dose": "dose", "lab": "lab", "symptoms": "symptoms", "review": "review"}
 Text = Annotated[str, Form(max_length=500)]
 _T = TypeVar("_T")
@@ -75,14 +75,10 @@ class Entries:
 
 
 def next_site(doses: list[DoseRecord]) -> tuple[str | None, str]:
-    """The last recorded injection site and the next one in the rotation."""
-    given = [d for d in doses if d.site and d.status == "completed" and d.entered_in_error is None]
-    if not given:
-        return None, SITES[0]
-    last = given[-1].site or ""
-    if last in SITES:
-        return last, SITES[(SITES.index(last) + 1) % len(SITES)]
-    return last, SITES[0]
+    """The last recorded injection site and the next one in the rotation (``domain.rotation``)."""
+    given = [d.site or "" for d in doses if d.status == "completed" and d.entered_in_error is None]
+    hint = suggest_site(given)
+    return hint.last, hint.suggested
 
 
 def _entries(services: Services, patient_id: str) -> Entries:

@@ -20,10 +20,9 @@ from starlette.datastructures import FormData
 from b12care.application.accounts import Identity
 from b12care.application.plan_json import plan_to_dict
 from b12care.application.planning import plan_case
-from b12care.application.ports import StorageFaultError
 from b12care.application.treatment import Services
 from b12care.domain.calendar import parse_interval
-from b12care.domain.errors import B12CareError, InputError
+from b12care.domain.errors import B12CareError, InputError, StorageFaultError
 from b12care.entrypoints.web import case_form
 from b12care.entrypoints.web.session import AnyClinicForm, AnyClinicPage, services_of
 from b12care.entrypoints.web.templating import redirect, render

@@ -13,10 +13,9 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from b12care.application.ports import StorageFaultError
+from b12care.domain.errors import LoginRequiredError, PageError, StorageFaultError
 from b12care.entrypoints.api.problems import log_storage_fault, storage_fault_headers, storage_fault_problem
 from b12care.entrypoints.web import dashboard, handout, knowledge, login, patient, planner
-from b12care.entrypoints.web.session import LoginRequiredError, PageError
 from b12care.entrypoints.web.templating import STATIC, forget_session, redirect, render
 
 __all__ = ["install_web", "router"]

@@ -18,14 +18,13 @@ import hashlib
 import hmac
 import secrets
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 
-from b12care.application.accounts import AuthenticationError, Identity
+from b12care.application.accounts import Identity
 from b12care.application.permissions import Action, DeclaredAction
-from b12care.application.ports import RecordNotFoundError
 from b12care.application.records import PatientRecord
+from b12care.domain.errors import AuthenticationError, LoginRequiredError, PageError, RecordNotFoundError
 from b12care.entrypoints.app_state import accounts_of, services_of
 
 __all__ = [
@@ -34,8 +33,6 @@ __all__ = [
     "AnyClinicForm",
     "AnyClinicPage",
     "CsrfField",
-    "LoginRequiredError",
-    "PageError",
     "PagePermission",
     "PageUser",
     "PatientForm",
@@ -53,28 +50,6 @@ __all__ = [
 SESSION_COOKIE = "b12care_session"
 CSRF_COOKIE = "b12care_login_csrf"
 CsrfField = Annotated[str, Form(max_length=200)]
-
-
-class PageError(Exception):
-    """A page answered with an HTML error page of this status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class LoginRequiredError(Exception):
-    """No valid session: the browser goes to the login page and comes back to ``next_path``."""
-
-    def __init__(self, next_path: str) -> None:
-        super().__init__(next_path)
-        self.next_path = next_path
-
-    @property
-    def location(self) -> str:
-        """The login page, remembering where the user was going."""
-        return "/login" if self.next_path in ("", "/") else f"/login?next={quote(self.next_path, safe='')}"
 
 
 def secure_cookies(request: Request) -> bool:

@@ -1,7 +1,8 @@
-"""The patient's coming dates: the injections and milestones of the next 12 months, from plan and forecast.
+"""The dating engine: a patient's coming injections and milestones of the next 12 months.
 
-No interval is invented here; every date comes from the plan's phases or the forecast
-(docs/date-policy.md):
+One engine dates what the handout, the calendar feed and any other face show; it reads the plan as
+``forecast_plan`` does (``evaluate_progress``, ``advance_phase``). No interval is invented here; every
+date comes from the plan's phases or the forecast (docs/date-policy.md):
 
 - the next injection is the forecast's next due date, which counts from the actual last dose; when that
   date has passed (overdue), the injection is shown on ``as_of`` and what follows counts from there;
